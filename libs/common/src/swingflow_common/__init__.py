@@ -1,0 +1,1 @@
+"""swingflow shared code: messages, subjects, config, data, analysis and the pipeline."""

@@ -1,0 +1,1 @@
+"""swingflow feed service."""

@@ -1,0 +1,1 @@
+"""swingflow gateway service."""

@@ -1,0 +1,1 @@
+"""swingflow ml service."""

@@ -1,0 +1,1 @@
+"""swingflow portfolio service."""

@@ -1,0 +1,1 @@
+"""swingflow scanner service."""

@@ -1,0 +1,1 @@
+"""swingflow command line and local orchestration."""
