@@ -1,0 +1,141 @@
+"""Every message round-trips through JSON unchanged, and bad market data is refused."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from swingflow_common import messages as m
+
+TS = datetime(2024, 3, 1, tzinfo=UTC)
+SNAPSHOT = Path(__file__).with_name("schemas.json")
+
+
+def _stage(name: m.StageName, score: float = 0.7) -> m.StageScore:
+    return m.StageScore(stage=name, score=score, minimum=0.3, passed=True, reason="ok")
+
+
+def _candidate() -> m.CandidateSignal:
+    return m.CandidateSignal(
+        id=m.signal_id("AAPL", TS, "trend_pullback"),
+        symbol="AAPL",
+        ts=TS,
+        setup="trend_pullback",
+        close=179.66,
+        atr=3.2,
+        base=_stage("base_signal"),
+        features={"rsi_14": 48.2, "sma_200": None},
+    )
+
+
+def examples() -> list[m.Message]:
+    confirmed = m.ConfirmedSignal(
+        id=_candidate().id,
+        symbol="AAPL",
+        ts=TS,
+        setup="trend_pullback",
+        entry=179.66,
+        stop=173.26,
+        target=189.26,
+        stages=tuple(_stage(s) for s in m.STAGE_NAMES),
+        weights={"base_signal": 0.3, "confirmation": 0.25, "ml_confidence": 0.25,
+                 "entry_timing": 0.2},
+        total=0.7,
+        threshold=0.6,
+        ml_contributions=(m.FeatureContribution(feature="rsi_14", value=48.2,
+                                                contribution=0.12),),
+        reason="all stages passed",
+    )
+    return [
+        m.Bar(symbol="AAPL", ts=TS, open=179.55, high=180.53, low=177.38, close=179.66,
+              volume=73_488_000),
+        m.Tick(symbol="BRK.B", ts=TS, price=412.5, size=100),
+        _candidate(),
+        confirmed,
+        m.Allocation(id="alloc-1", signal_id=confirmed.id, symbol="AAPL", ts=TS,
+                     quantity=156, price=179.66, stop=173.26, target=189.26,
+                     risk_amount=1000.0, weight=0.14, cash_after=71_973.0, reason="risk 1%"),
+        m.Fill(id="fill-1", allocation_id="alloc-1", symbol="AAPL", ts=TS, side="buy",
+               quantity=156, price=179.75, commission=1.4, slippage=0.09),
+        m.ModelUpdated(version="v1", path="var/models/v1.ubj", sha256="ab" * 32,
+                       metrics={"auc": 0.55}),
+        m.WeightsUpdated(weights=confirmed.weights, confirm_threshold=0.6),
+        m.ScanJob(job_id="job-1", symbols=("AAPL", "MSFT")),
+        m.MlPredictRequest(candidates=(_candidate(),)),
+        m.MlPredictReply(model_version=None, predictions=(
+            m.MlPrediction(signal_id=confirmed.id, probability=0.5, neutral=True),)),
+        m.DeadLetter(service="scanner", subject="md.bars.AAPL", reason="high below low",
+                     payload="{}"),
+    ]
+
+
+@pytest.mark.parametrize("message", examples(), ids=lambda msg: type(msg).__name__)
+def test_message_round_trips_through_json_unchanged(message: m.Message) -> None:
+    decoded = m.decode(message.model_dump_json())
+    assert decoded == message
+    assert type(decoded) is type(message)
+
+
+def test_every_routable_message_has_an_example() -> None:
+    routable = {t for t in m.ALL_MESSAGES if t not in (m.StageScore, m.FeatureContribution,
+                                                      m.MlPrediction)}
+    assert routable == {type(x) for x in examples()}
+
+
+def test_design_bar_example_parses() -> None:
+    raw = ('{"type": "bar", "schema_version": 1, "symbol": "AAPL", "interval": "1d",'
+           ' "ts": "2024-03-01T00:00:00Z", "open": 179.55, "high": 180.53, "low": 177.38,'
+           ' "close": 179.66, "volume": 73488000}')
+    bar = m.decode(raw)
+    assert isinstance(bar, m.Bar)
+    assert bar.ts == TS and bar.volume == 73_488_000
+
+
+def test_signal_id_is_deterministic_and_readable() -> None:
+    a = m.signal_id("AAPL", TS, "breakout_volume")
+    assert a == m.signal_id("AAPL", TS.replace(hour=0), "breakout_volume")
+    assert a == "AAPL-20240301-breakout_volume"
+    assert a != m.signal_id("AAPL", TS, "trend_pullback")
+
+
+BAD_BARS = {
+    "missing field": {"close": None},
+    "high below low": {"high": 170.0, "low": 175.0},
+    "close above high": {"close": 190.0},
+    "negative volume": {"volume": -1},
+    "nan price": {"open": math.nan},
+    "infinite price": {"close": math.inf},
+    "absurd price": {"open": 1e12, "high": 1e12},
+    "unknown interval": {"interval": "7d"},
+    "lower-case symbol": {"symbol": "aapl"},
+    "symbol with a space": {"symbol": "AA PL"},
+    "naive time": {"ts": "2024-03-01T00:00:00"},
+    "wrong type": {"volume": "lots"},
+    "unknown field": {"exchange": "XNAS"},
+}
+
+
+@pytest.mark.parametrize("change", BAD_BARS.values(), ids=list(BAD_BARS))
+def test_bad_bar_is_refused_with_a_reason(change: dict[str, object]) -> None:
+    good = json.loads(examples()[0].model_dump_json())
+    bad = {**good, **change}
+    bad = {k: v for k, v in bad.items() if v is not None}
+    with pytest.raises(ValidationError) as err:
+        m.decode(json.dumps(bad, allow_nan=True))
+    assert str(err.value)
+
+
+def test_json_schemas_match_the_snapshot() -> None:
+    """A change to a message's schema must be deliberate: update schemas.json with it
+    (run this file with SWINGFLOW_UPDATE_SCHEMAS=1) and bump schema_version if it breaks."""
+    import os
+
+    current = {t.__name__: t.model_json_schema() for t in m.ALL_MESSAGES}
+    if os.environ.get("SWINGFLOW_UPDATE_SCHEMAS") == "1" or not SNAPSHOT.exists():
+        SNAPSHOT.write_text(json.dumps(current, indent=1, sort_keys=True) + "\n")
+    assert json.loads(SNAPSHOT.read_text()) == current
