@@ -1,0 +1,34 @@
+"""`make bench`: run every benchmark and write JSON under bench/results/.
+
+`python -m swingflow.bench [NAME ...]` runs only the named ones.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+from rich.console import Console
+
+from swingflow.bench import scan_bench
+
+BENCHMARKS: dict[str, Callable[[Console], None]] = {
+    "scan": scan_bench.run,
+}
+
+
+def main(argv: list[str]) -> int:
+    console = Console(stderr=True)
+    chosen = argv or list(BENCHMARKS)
+    unknown = [n for n in chosen if n not in BENCHMARKS]
+    if unknown:
+        console.print(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
+        return 2
+    for name in chosen:
+        console.rule(f"bench: {name}")
+        BENCHMARKS[name](console)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
