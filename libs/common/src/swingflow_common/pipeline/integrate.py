@@ -1,0 +1,161 @@
+"""Integration: four stage scores -> one verdict, with the levels to trade it at.
+
+`total = sum(w_i * s_i)` with the weights in force (`config.weights`). A candidate is
+confirmed when the total reaches `confirm_threshold` and every stage reaches its
+minimum (`config.stage_minimums`); a neutral stage (no model loaded) has nothing to say
+and never blocks. A rejection names the first failing stage in pipeline order, or
+`threshold`. Levels come from the ATR at the bar: entry = close,
+stop = entry - stop_atr_multiple * ATR, target = entry + target_atr_multiple * ATR.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, TypeAlias
+
+from pydantic import BaseModel, ConfigDict
+
+from swingflow_common.config import StrategyConfig
+from swingflow_common.messages import (
+    STAGE_NAMES,
+    CandidateSignal,
+    ConfirmedSignal,
+    FeatureContribution,
+    StageName,
+    StageScore,
+)
+
+RejectedBy: TypeAlias = StageName | Literal["threshold"]
+MIN_STOP_FRACTION = 0.01  # a stop never goes below 1% of the entry price (prices stay > 0)
+
+
+class Levels(BaseModel):
+    """Where to enter, where the trade is wrong, where it has worked."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    entry: float
+    stop: float
+    target: float
+
+
+class Evaluation(BaseModel):
+    """A candidate after all four stages: scores, verdict, reason, levels and the signal."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    candidate: CandidateSignal
+    base_signal: StageScore
+    confirmation: StageScore
+    ml_confidence: StageScore
+    entry_timing: StageScore
+    weights: dict[StageName, float]
+    total: float
+    threshold: float
+    status: Literal["confirmed", "rejected"]
+    rejected_by: RejectedBy | None
+    reason: str
+    levels: Levels
+    model_version: str | None = None
+    signal: ConfirmedSignal | None = None
+
+    @property
+    def stages(self) -> tuple[StageScore, StageScore, StageScore, StageScore]:
+        """The four stage scores in pipeline order."""
+        return (self.base_signal, self.confirmation, self.ml_confidence, self.entry_timing)
+
+    @property
+    def confirmed(self) -> bool:
+        return self.status == "confirmed"
+
+
+def levels_for(close: float, atr: float, config: StrategyConfig) -> Levels:
+    """Entry at the close, stop and target a configured number of ATRs away."""
+    risk = config.risk
+    stop = max(close - risk.stop_atr_multiple * atr, close * MIN_STOP_FRACTION)
+    target = close + risk.target_atr_multiple * atr
+    return Levels(entry=round(close, 6), stop=round(stop, 6), target=round(target, 6))
+
+
+def _judge(stage: StageScore, minimum: float) -> StageScore:
+    """The stage held against this config's minimum (a neutral stage always passes)."""
+    passed = True if stage.neutral else stage.score >= minimum
+    if stage.minimum == minimum and stage.passed == passed:
+        return stage
+    return stage.model_copy(update={"minimum": minimum, "passed": passed})
+
+
+def _summary(stages: tuple[StageScore, ...]) -> str:
+    return ", ".join(
+        f"{s.stage} {s.score:.2f}" + (" (neutral)" if s.neutral else "") for s in stages
+    )
+
+
+def integrate(
+    candidate: CandidateSignal,
+    confirmation: StageScore,
+    ml: StageScore,
+    timing: StageScore,
+    config: StrategyConfig,
+    *,
+    model_version: str | None = None,
+    ml_contributions: tuple[FeatureContribution, ...] = (),
+) -> Evaluation:
+    """Weigh the four stages of `candidate` into an Evaluation (and a ConfirmedSignal)."""
+    weights = config.weights.as_dict()
+    minimums = config.stage_minimums.as_dict()
+    raw = (candidate.base, confirmation, ml, timing)
+    stages = tuple(_judge(s, minimums[name]) for s, name in zip(raw, STAGE_NAMES, strict=True))
+    for s, name in zip(stages, STAGE_NAMES, strict=True):
+        if s.stage != name:
+            raise ValueError(f"stage {s.stage!r} given where {name!r} belongs")
+    total = round(sum(weights[s.stage] * s.score for s in stages), 6)
+    threshold = config.confirm_threshold
+    failing = next((s for s in stages if not s.passed), None)
+    rejected_by: RejectedBy | None = None
+    if failing is not None:
+        rejected_by = failing.stage
+        reason = (
+            f"rejected by {failing.stage}: {failing.score:.2f} < minimum "
+            f"{failing.minimum:.2f} ({failing.reason})"
+        )
+    elif total < threshold:
+        rejected_by = "threshold"
+        reason = f"rejected: total {total:.2f} < threshold {threshold:.2f}; {_summary(stages)}"
+    else:
+        reason = f"confirmed: total {total:.2f} >= threshold {threshold:.2f}; {_summary(stages)}"
+    levels = levels_for(candidate.close, candidate.atr, config)
+    signal = None
+    if rejected_by is None:
+        signal = ConfirmedSignal(
+            id=candidate.id,
+            symbol=candidate.symbol,
+            ts=candidate.ts,
+            setup=candidate.setup,
+            entry=levels.entry,
+            stop=levels.stop,
+            target=levels.target,
+            stages=stages,
+            weights=weights,
+            total=min(total, 1.0),
+            threshold=threshold,
+            model_version=model_version,
+            ml_contributions=ml_contributions,
+            reason=reason,
+            ts_event=candidate.ts_event,
+        )
+    return Evaluation(
+        candidate=candidate,
+        base_signal=stages[0],
+        confirmation=stages[1],
+        ml_confidence=stages[2],
+        entry_timing=stages[3],
+        weights=weights,
+        total=total,
+        threshold=threshold,
+        status="confirmed" if signal else "rejected",
+        rejected_by=rejected_by,
+        reason=reason,
+        levels=levels,
+        model_version=model_version,
+        signal=signal,
+    )
