@@ -33,10 +33,13 @@ def known(x: float | None) -> bool:
 
 
 def blend(components: Mapping[str, float | None], weights: Mapping[str, float]) -> float | None:
-    """The weighted mean of the known components (weights renormalized), None if none is."""
+    """The weighted mean of the known components (weights renormalized), None if none is.
+
+    None and NaN both mean unknown and are left out.
+    """
     num = den = 0.0
     for name, value in components.items():
-        if value is None:
+        if value is None or not math.isfinite(value):
             continue
         w = weights[name]
         num += w * value

@@ -53,6 +53,11 @@ def _opt(x: float) -> float | None:
     return x if math.isfinite(x) else None
 
 
+def _gain(a: float, b: float) -> float:
+    """a / b - 1, NaN unless b is a positive number (an average of prices always is)."""
+    return a / b - 1.0 if b > 0 else math.nan
+
+
 def _hit(
     name: str, parts: dict[str, float | None], weights: dict[str, float], why: str
 ) -> SetupHit:
@@ -70,7 +75,7 @@ def trend_pullback(f: FeatureArrays, i: int) -> SetupHit | None:
     below the highest high of the 10 bars before).
     """
     close, sma200 = _at(f, "close", i), _at(f, "sma_200", i)
-    if not close > sma200:
+    if not close > sma200 > 0:
         return None
     sma50, ema20 = _at(f, "sma_50", i), _at(f, "ema_20", i)
     rsi, atr = _at(f, "rsi_14", i), _at(f, "atr_14", i)
@@ -82,7 +87,7 @@ def trend_pullback(f: FeatureArrays, i: int) -> SetupHit | None:
     highs = f["high"][max(0, i - 10) : i] if "high" in f else np.empty(0)
     depth = (float(np.nanmax(highs)) - close) / atr if highs.size else math.nan
     parts = {
-        "trend": ramp(sma50 / sma200 - 1.0, 0.0, 0.08),
+        "trend": ramp(_gain(sma50, sma200), 0.0, 0.08),
         "proximity": peak(dist, 0.0, 1.0),
         "rsi": peak(rsi, 47.5, 12.5),
         "pullback": ramp(depth, 0.5, 2.0) if math.isfinite(depth) else None,
@@ -90,7 +95,7 @@ def trend_pullback(f: FeatureArrays, i: int) -> SetupHit | None:
     weights = {"trend": 0.30, "proximity": 0.30, "rsi": 0.20, "pullback": 0.20}
     why = (
         f"trend pullback: close {dist:+.2f} ATR from ema_20, rsi_14 {rsi:.0f}, "
-        f"sma_50 {100 * (sma50 / sma200 - 1):.1f}% above sma_200"
+        f"sma_50 {100 * _gain(sma50, sma200):.1f}% above sma_200"
     )
     return _hit("trend_pullback", parts, weights, why)
 
@@ -112,7 +117,7 @@ def breakout_volume(f: FeatureArrays, i: int) -> SetupHit | None:
         "volume": ramp(rvol, 1.0, 3.0),
         "close_location": _close_location(f, i),
         "clearance": ramp(clear, 0.0, 0.25) * (1.0 - ramp(clear, 1.5, 3.0)),
-        "trend": _opt(ramp(close / sma50 - 1.0, -0.02, 0.05)),
+        "trend": _opt(ramp(_gain(close, sma50), -0.02, 0.05)),
     }
     weights = {"volume": 0.35, "close_location": 0.25, "clearance": 0.20, "trend": 0.20}
     why = f"breakout: close {clear:.2f} ATR above the 20-bar high on {rvol:.1f}x volume"
@@ -131,18 +136,18 @@ def macd_trend_cross(f: FeatureArrays, i: int) -> SetupHit | None:
     close, sma200 = _at(f, "close", i), _at(f, "sma_200", i)
     adx, adx_before = _at(f, "adx_14", i), _at(f, "adx_14", i - 3)
     atr, macd = _at(f, "atr_14", i), _at(f, "macd", i)
-    if not (close > sma200 and adx > adx_before and atr > 0 and math.isfinite(macd)):
+    if not (close > sma200 > 0 and adx > adx_before and atr > 0 and math.isfinite(macd)):
         return None
     parts: dict[str, float | None] = {
         "adx": ramp(adx, 15.0, 30.0),
         "adx_rise": ramp(adx - adx_before, 0.0, 4.0),
-        "trend": ramp(close / sma200 - 1.0, 0.0, 0.10),
+        "trend": ramp(_gain(close, sma200), 0.0, 0.10),
         "freshness": peak(macd / atr, 0.0, 1.5),
     }
     weights = {"adx": 0.30, "adx_rise": 0.20, "trend": 0.25, "freshness": 0.25}
     why = (
         f"MACD cross up {macd / atr:+.2f} ATR from zero, adx_14 {adx:.0f} rising "
-        f"({adx - adx_before:+.1f}), close {100 * (close / sma200 - 1):.1f}% above sma_200"
+        f"({adx - adx_before:+.1f}), close {100 * _gain(close, sma200):.1f}% above sma_200"
     )
     return _hit("macd_trend_cross", parts, weights, why)
 
@@ -174,7 +179,7 @@ def bb_squeeze_breakout(f: FeatureArrays, i: int) -> SetupHit | None:
         "squeeze": ramp(tightest, 0.25, 0.0),
         "volume": _opt(ramp(rvol, 1.0, 2.5)),
         "close_location": _close_location(f, i),
-        "trend": _opt(ramp(close / sma50 - 1.0, -0.02, 0.05)),
+        "trend": _opt(ramp(_gain(close, sma50), -0.02, 0.05)),
     }
     weights = {"squeeze": 0.35, "volume": 0.25, "close_location": 0.20, "trend": 0.20}
     why = (
@@ -193,7 +198,7 @@ def rsi_mean_reversion(f: FeatureArrays, i: int) -> SetupHit | None:
     + 0.25 trend (close 0..10% above sma_200) + 0.20 structure (sma_50 above sma_200).
     """
     close, sma200 = _at(f, "close", i), _at(f, "sma_200", i)
-    if not close > sma200:
+    if not close > sma200 > 0:
         return None
     rsi, willr = _at(f, "rsi_14", i), _at(f, "willr_14", i)
     if not (rsi < 30.0 or (rsi < 40.0 and willr <= -90.0)):
@@ -202,7 +207,7 @@ def rsi_mean_reversion(f: FeatureArrays, i: int) -> SetupHit | None:
     parts = {
         "depth": ramp(rsi, 40.0, 25.0),
         "washout": _opt(ramp(willr, -80.0, -100.0)),
-        "trend": ramp(close / sma200 - 1.0, 0.0, 0.10),
+        "trend": ramp(_gain(close, sma200), 0.0, 0.10),
         "structure": (1.0 if sma50 > sma200 else 0.0) if math.isfinite(sma50) else None,
     }
     weights = {"depth": 0.35, "washout": 0.20, "trend": 0.25, "structure": 0.20}
