@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import pandas as pd
+
 from swingflow_common.data.dataset import Adjustment, DataIssue, Dataset
 from swingflow_common.data.gaps import missing_sessions, universe_issues
 from swingflow_common.data.validation import repair

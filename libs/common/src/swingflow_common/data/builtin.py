@@ -19,7 +19,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
 from swingflow_common.data import descriptions
+from swingflow_common.data.adjust import back_adjust
 from swingflow_common.data.assemble import assemble
 from swingflow_common.data.dataset import INDEX_NAME, DataError, Dataset
 
@@ -28,11 +30,13 @@ MEGACAPS = "megacaps-2013-2023"
 BOKEH = "bokeh-2000-2013"
 SP20 = "sp20-1990-2022"
 MSFT = "msft-1986-2017"
+BOKEH_ADJUSTED = f"{BOKEH}-adjusted"
 
 BUILTIN: dict[str, str] = {
     SP500: descriptions.SP500,
     MEGACAPS: descriptions.MEGACAPS,
     BOKEH: descriptions.BOKEH,
+    BOKEH_ADJUSTED: descriptions.BOKEH_ADJUSTED,
     SP20: descriptions.SP20,
     MSFT: descriptions.MSFT,
 }
@@ -118,13 +122,10 @@ def _bokeh(adjusted: bool) -> Dataset:
     df["volume"] = df["volume"].astype(np.float64)
     if not adjusted:
         return assemble(BOKEH, _split(df, "ticker"), "raw", descriptions.BOKEH)
-    ratio = df["adj_close"] / df["close"]
-    for column in ("open", "high", "low", "close"):
-        df[column] = df[column] * ratio
-    df["volume"] = df["volume"] / ratio  # keeps each bar's dollar volume unchanged
-    df = df.drop(columns="adj_close")
-    name = f"{BOKEH}-adjusted"
-    return assemble(name, _split(df, "ticker"), "split_dividend", descriptions.BOKEH_ADJUSTED)
+    df = back_adjust(df)
+    return assemble(
+        BOKEH_ADJUSTED, _split(df, "ticker"), "split_dividend", descriptions.BOKEH_ADJUSTED
+    )
 
 
 def _sp20() -> Dataset:
@@ -158,6 +159,7 @@ _LOADERS: dict[str, Callable[[], Dataset]] = {
     SP500: _sp500,
     MEGACAPS: _megacaps,
     BOKEH: lambda: _bokeh(adjusted=False),
+    BOKEH_ADJUSTED: lambda: _bokeh(adjusted=True),
     SP20: _sp20,
     MSFT: _msft,
 }
@@ -171,13 +173,15 @@ def _cached(name: str, adjusted: bool) -> Dataset:
 def load_builtin(name: str, *, adjusted: bool = False) -> Dataset:
     """One of the packaged datasets by name (see `BUILTIN`), repaired, issues attached.
 
-    `adjusted=True` applies to `bokeh-2000-2013` only: OHLC back-adjusted by the source's
-    Adj Close / Close ratio (split and dividend), volume divided by the same ratio.
+    `adjusted=True` applies to `bokeh-2000-2013` only and gives `bokeh-2000-2013-adjusted`:
+    OHLC back-adjusted by the source's Adj Close / Close ratio (split and dividend),
+    volume divided by the same ratio. The other datasets are already adjusted or have no
+    adjusted close to adjust with.
     """
     if name not in BUILTIN:
         raise DataError(f"unknown dataset {name!r}; packaged datasets: {', '.join(BUILTIN)}")
-    if adjusted and name != BOKEH:
+    if adjusted and name not in (BOKEH, BOKEH_ADJUSTED):
         raise DataError(f"adjusted=True applies to {BOKEH} only, not to {name}")
-    cached = _cached(name, adjusted)
+    cached = _cached(BOKEH_ADJUSTED if adjusted else name)
     bars = {symbol: frame.copy(deep=False) for symbol, frame in cached.bars.items()}
     return replace(cached, bars=bars)

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+
 from swingflow_common.data.calendar import DAY_NS, session_days
 from swingflow_common.data.dataset import DataIssue
 

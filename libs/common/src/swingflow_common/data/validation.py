@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+
 from swingflow_common.data.dataset import COLUMNS, INDEX_NAME, DataError, DataIssue
 from swingflow_common.data.gaps import MIN_GAP_SESSIONS, gap_issues
 
