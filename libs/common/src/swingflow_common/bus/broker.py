@@ -1,0 +1,71 @@
+"""The FastStream side: a configured `NatsBroker` and the durable-consumer options.
+
+    broker = make_broker(settings, service="scanner")
+    broker.include_router(router)                  # handlers live on a NatsRouter
+
+    @router.subscriber(subjects.BARS_ALL, **durable_consumer("MARKET", "scanner-bars"))
+    async def on_bar(message: NatsMessage, broker: NatsBroker) -> None: ...
+
+Streams are declared by `ensure_streams` only: `durable_consumer` refers to a stream with
+`declare=False`, so FastStream never creates or rewrites one with other settings.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from faststream.middlewares import AckPolicy
+from faststream.nats import ConsumerConfig, JStream, NatsBroker, PullSub
+from faststream.nats.prometheus import NatsPrometheusMiddleware
+from nats.js import JetStreamContext
+from prometheus_client import REGISTRY, CollectorRegistry
+
+from swingflow_common.bus.dead_letter import MAX_DELIVER
+from swingflow_common.settings import CommonSettings
+
+ACK_WAIT = 30.0  # seconds a consumer has to ack before the server redelivers
+
+
+def make_broker(
+    settings: CommonSettings,
+    service: str,
+    registry: CollectorRegistry = REGISTRY,
+    **broker_options: Any,
+) -> NatsBroker:
+    """A NatsBroker for `settings.nats_url`, its metrics on `registry` under `service`."""
+    return NatsBroker(
+        settings.nats_servers,
+        name=f"swingflow-{service}",
+        middlewares=[NatsPrometheusMiddleware(registry=registry, app_name=service)],
+        **broker_options,
+    )
+
+
+def jetstream(broker: NatsBroker) -> JetStreamContext:
+    """The nats-py JetStreamContext of a connected broker (for `ensure_streams`, `publish`)."""
+    js: JetStreamContext = broker.config.connection_state.stream
+    return js
+
+
+def durable_consumer(
+    stream: str,
+    durable: str,
+    max_deliver: int = MAX_DELIVER,
+    ack_wait: float = ACK_WAIT,
+    batch_size: int = 16,
+    fetch_timeout: float = 1.0,
+) -> dict[str, Any]:
+    """Keyword arguments for `subscriber(...)`: a JetStream pull consumer named `durable`.
+
+    Replicas of a service that use the same `durable` share its messages (each message
+    goes to one replica). A handler that raises is nacked (`NACK_ON_ERROR`); after
+    `max_deliver` deliveries the server stops redelivering, so use
+    `retry_or_dead_letter` to keep the last failure in the DLQ.
+    """
+    return {
+        "stream": JStream(stream, declare=False),
+        "durable": durable,
+        "config": ConsumerConfig(durable_name=durable, max_deliver=max_deliver, ack_wait=ack_wait),
+        "pull_sub": PullSub(batch_size=batch_size, timeout=fetch_timeout),
+        "ack_policy": AckPolicy.NACK_ON_ERROR,
+    }

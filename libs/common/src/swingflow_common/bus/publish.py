@@ -1,0 +1,111 @@
+"""Publish a message to JetStream with its deterministic `Nats-Msg-Id`.
+
+The server drops a second message with the same `Nats-Msg-Id` inside the stream's
+duplicate window and says so in its PubAck (`duplicate=True`); that is what makes a
+redelivery, a replay or a retry after a lost ack harmless.
+
+The id is `"<type>:<key>"`. The type prefix is needed because dedup is per stream and a
+candidate and its confirmed signal share one signal id inside the `SIGNALS` stream: without
+the prefix the confirmed signal would be dropped as a duplicate of its candidate.
+
+`publish` takes either a nats-py `JetStreamContext` (the fast path, ~19x the throughput of
+FastStream per message) or a FastStream `NatsBroker` (so `TestNatsBroker` sees it).
+"""
+
+from __future__ import annotations
+
+from typing import overload
+
+from faststream.nats import NatsBroker
+from nats.js import JetStreamContext
+from nats.js.api import PubAck
+
+from swingflow_common.bus.streams import stream_for
+from swingflow_common.messages import (
+    Allocation,
+    Bar,
+    CandidateSignal,
+    ConfirmedSignal,
+    Fill,
+    Message,
+    ScanJob,
+)
+from swingflow_common.observability import PUBLISHED
+
+MSG_ID_HEADER = "Nats-Msg-Id"
+
+Target = JetStreamContext | NatsBroker
+
+
+def msg_id(message: Message) -> str | None:
+    """The deterministic JetStream id of a message, or None when it has none (ticks)."""
+    key: str | None
+    if isinstance(message, Bar):
+        key = f"{message.symbol}-{message.ts:%Y%m%dT%H%M}-{message.interval}"
+    elif isinstance(message, CandidateSignal | ConfirmedSignal | Allocation | Fill):
+        key = message.id
+    elif isinstance(message, ScanJob):
+        key = message.job_id
+    else:
+        key = None
+    return None if key is None else f"{getattr(message, 'type', 'message')}:{key}"
+
+
+@overload
+async def publish_bytes(
+    target: JetStreamContext,
+    subject: str,
+    payload: bytes,
+    msg_id: str | None = None,
+    ack_timeout: float = 5.0,
+) -> PubAck: ...
+@overload
+async def publish_bytes(
+    target: NatsBroker,
+    subject: str,
+    payload: bytes,
+    msg_id: str | None = None,
+    ack_timeout: float = 5.0,
+) -> PubAck | None: ...
+async def publish_bytes(
+    target: Target,
+    subject: str,
+    payload: bytes,
+    msg_id: str | None = None,
+    ack_timeout: float = 5.0,
+) -> PubAck | None:
+    """Publish raw bytes to the stream that stores `subject`; returns the server's PubAck.
+
+    The answer is None only from a broker under `TestNatsBroker`, which has no server.
+    """
+    headers = {MSG_ID_HEADER: msg_id} if msg_id else None
+    stream = stream_for(subject)
+    ack: PubAck | None
+    if isinstance(target, NatsBroker):
+        ack = await target.publish(
+            payload, subject, headers=headers, stream=stream, timeout=ack_timeout
+        )
+    else:
+        ack = await target.publish(
+            subject, payload, timeout=ack_timeout, stream=stream, headers=headers
+        )
+    if ack is not None:
+        PUBLISHED.labels(stream, str(bool(ack.duplicate)).lower()).inc()
+    return ack
+
+
+@overload
+async def publish(
+    target: JetStreamContext, subject: str, message: Message, ack_timeout: float = 5.0
+) -> PubAck: ...
+@overload
+async def publish(
+    target: NatsBroker, subject: str, message: Message, ack_timeout: float = 5.0
+) -> PubAck | None: ...
+async def publish(
+    target: Target, subject: str, message: Message, ack_timeout: float = 5.0
+) -> PubAck | None:
+    """Publish `message` as JSON on `subject` with its `Nats-Msg-Id` (see `msg_id`)."""
+    return await publish_bytes(
+        target, subject, message.model_dump_json().encode(), msg_id(message), ack_timeout
+    )

@@ -1,0 +1,80 @@
+"""Async engines and sessions for SQLite (embedded default) and PostgreSQL (asyncpg).
+
+SQLite is set up so several processes (every service of `swingflow up`) can share one
+file: WAL journal (readers never block the writer), a 30-second busy timeout (a writer
+waits for the lock instead of failing at once), enforced foreign keys, and transactions
+that include DDL, so a migration is all or nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+}
+
+
+def normalize_url(url: str | URL) -> URL:
+    """The URL with its async driver: `sqlite://` -> aiosqlite, `postgresql://` -> asyncpg."""
+    parsed = make_url(url)
+    driver = _DRIVERS.get(parsed.drivername)
+    return parsed.set(drivername=driver) if driver else parsed
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    database = url.database or ""
+    if url.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+        return None
+    if database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # The driver's own implicit BEGIN skips DDL; we emit BEGIN ourselves (`_on_begin`) so a
+    # migration is one transaction on SQLite as on PostgreSQL (SQLAlchemy's aiosqlite recipe).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _on_begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
+def engine_from_url(url: str | URL, **engine_options: Any) -> AsyncEngine:
+    """An AsyncEngine for `url`; for a SQLite file, its folder is created first."""
+    parsed = normalize_url(url)
+    path = _sqlite_file(parsed)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    if parsed.get_backend_name() == "postgresql":
+        engine_options.setdefault("pool_pre_ping", True)
+    engine = create_async_engine(parsed, **engine_options)
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
+        event.listen(engine.sync_engine, "begin", _on_begin)
+    return engine
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions whose objects stay usable after commit (no lazy reload in async code)."""
+    return async_sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,233 @@
+"""The reads and writes services need, as async functions on an `AsyncSession`.
+
+Every write is an upsert keyed by the message's deterministic id, so a redelivered
+message rewrites the same row instead of adding one. The caller owns the transaction:
+
+    async with sessions.begin() as session:      # commits on exit, rolls back on error
+        await save_allocation(session, allocation)
+    await publish(js, subjects.ALLOCATIONS, allocation)   # announce only after the commit
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from swingflow_common.db.models import AllocationRow, BarRow, Base, FillRow, SignalRow, SymbolRow
+from swingflow_common.messages import (
+    STAGE_NAMES,
+    Allocation,
+    Bar,
+    CandidateSignal,
+    ConfirmedSignal,
+    Fill,
+    StageScore,
+    utcnow,
+)
+
+SignalStatus = Literal["candidate", "confirmed", "rejected"]
+
+
+async def _upsert(
+    session: AsyncSession,
+    model: type[Base],
+    rows: Sequence[Mapping[str, Any]],
+    update: Iterable[str] = (),
+) -> int:
+    """Insert `rows`; on a primary-key clash update the `update` columns, or keep the row."""
+    if not rows:
+        return 0
+    table: sa.Table = model.__table__  # type: ignore[assignment]
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(table)
+    keys = [column.name for column in table.primary_key.columns]
+    columns = list(update)
+    if columns:
+        stmt = stmt.on_conflict_do_update(
+            index_elements=keys, set_={name: stmt.excluded[name] for name in columns}
+        )
+    else:
+        stmt = stmt.on_conflict_do_nothing(index_elements=keys)
+    await session.execute(stmt, [dict(row) for row in rows])
+    return len(rows)
+
+
+# -- market data -------------------------------------------------------------------------
+
+_BAR_FIELDS = ("symbol", "interval", "ts", "open", "high", "low", "close", "volume")
+
+
+async def upsert_symbols(session: AsyncSession, symbols: Iterable[str]) -> None:
+    """Make sure each symbol has a row (existing rows are left alone)."""
+    now = utcnow()
+    rows = [{"symbol": s, "active": True, "created_at": now} for s in sorted(set(symbols))]
+    await _upsert(session, SymbolRow, rows)
+
+
+async def upsert_bars(session: AsyncSession, bars: Iterable[Bar]) -> int:
+    """Store bars (a corrected bar replaces the stored one); returns how many were given."""
+    rows = [bar.model_dump(include={*_BAR_FIELDS}) for bar in bars]
+    await upsert_symbols(session, (row["symbol"] for row in rows))
+    return await _upsert(session, BarRow, rows, update=("open", "high", "low", "close", "volume"))
+
+
+async def latest_bars(
+    session: AsyncSession, symbol: str, n: int, interval: str = "1d", before: datetime | None = None
+) -> list[Bar]:
+    """The last `n` stored bars of `symbol` (strictly before `before` if given), oldest first."""
+    query = sa.select(BarRow).where(BarRow.symbol == symbol, BarRow.interval == interval)
+    if before is not None:
+        query = query.where(BarRow.ts < before)
+    rows = (await session.scalars(query.order_by(BarRow.ts.desc()).limit(n))).all()
+    return [Bar(**{f: getattr(row, f) for f in _BAR_FIELDS}) for row in reversed(rows)]
+
+
+# -- signals ----------------------------------------------------------------------------
+
+
+def _candidate_row(candidate: CandidateSignal) -> dict[str, Any]:
+    return {
+        "id": candidate.id,
+        "symbol": candidate.symbol,
+        "ts": candidate.ts,
+        "setup": candidate.setup,
+        "direction": candidate.direction,
+        "status": "candidate",
+        "close": candidate.close,
+        "atr": candidate.atr,
+        "score_base_signal": candidate.base.score,
+        "stages": [candidate.base.model_dump(mode="json")],
+        "features": dict(candidate.features),
+        "reason": candidate.base.reason,
+        "created_at": utcnow(),
+        "updated_at": utcnow(),
+    }
+
+
+async def save_candidate(session: AsyncSession, candidate: CandidateSignal) -> None:
+    """Record a candidate; a candidate already stored (or already judged) is left alone."""
+    await _upsert(session, SignalRow, [_candidate_row(candidate)])
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the signals service decided about one candidate, in storable form."""
+
+    candidate: CandidateSignal
+    status: Literal["confirmed", "rejected"]
+    stages: tuple[StageScore, ...]
+    total: float
+    threshold: float
+    weights: Mapping[str, float]
+    rejected_by: str | None
+    reason: str
+    signal: ConfirmedSignal | None = None  # set when confirmed: entry, stop, target, ML
+
+
+_VERDICT_COLUMNS = (
+    "status", "rejected_by", "total", "threshold", "stages", "weights", "entry", "stop",
+    "target", "model_version", "ml_contributions", "reason", "updated_at",
+    *(f"score_{name}" for name in STAGE_NAMES),
+)  # fmt: skip
+
+
+def _verdict_row(verdict: Verdict) -> dict[str, Any]:
+    row = _candidate_row(verdict.candidate)
+    signal = verdict.signal
+    row.update(
+        status=verdict.status,
+        rejected_by=verdict.rejected_by,
+        total=verdict.total,
+        threshold=verdict.threshold,
+        stages=[stage.model_dump(mode="json") for stage in verdict.stages],
+        weights=dict(verdict.weights),
+        entry=signal.entry if signal else None,
+        stop=signal.stop if signal else None,
+        target=signal.target if signal else None,
+        model_version=signal.model_version if signal else None,
+        ml_contributions=[c.model_dump(mode="json") for c in signal.ml_contributions]
+        if signal
+        else [],
+        reason=verdict.reason,
+    )
+    scores = {stage.stage: stage.score for stage in verdict.stages}
+    row.update({f"score_{name}": scores.get(name) for name in STAGE_NAMES})
+    return row
+
+
+async def save_evaluations(session: AsyncSession, verdicts: Iterable[Verdict]) -> int:
+    """Record verdicts, idempotently by signal id (the candidate row is completed)."""
+    rows = [_verdict_row(v) for v in verdicts]
+    return await _upsert(session, SignalRow, rows, update=_VERDICT_COLUMNS)
+
+
+async def save_evaluation(session: AsyncSession, verdict: Verdict) -> None:
+    await save_evaluations(session, [verdict])
+
+
+@dataclass(frozen=True)
+class SignalFilter:
+    status: SignalStatus | None = None
+    symbol: str | None = None
+    setup: str | None = None
+    start: datetime | None = None  # bar time, inclusive
+    end: datetime | None = None  # bar time, inclusive
+    min_total: float | None = None
+
+    def where(self) -> list[sa.ColumnElement[bool]]:
+        checks = [
+            (self.status, SignalRow.status == self.status),
+            (self.symbol, SignalRow.symbol == self.symbol),
+            (self.setup, SignalRow.setup == self.setup),
+            (self.start, SignalRow.ts >= self.start),
+            (self.end, SignalRow.ts <= self.end),
+            (self.min_total, SignalRow.total >= self.min_total),
+        ]
+        return [clause for value, clause in checks if value is not None]
+
+
+async def list_signals(
+    session: AsyncSession, where: SignalFilter | None = None, limit: int = 50, offset: int = 0
+) -> list[SignalRow]:
+    """Signals matching `where`, newest bar first."""
+    query = sa.select(SignalRow).where(*(where or SignalFilter()).where())
+    query = query.order_by(SignalRow.ts.desc(), SignalRow.id).limit(limit).offset(offset)
+    return list((await session.scalars(query)).all())
+
+
+async def count_signals(session: AsyncSession, where: SignalFilter | None = None) -> int:
+    query = sa.select(sa.func.count()).select_from(SignalRow)
+    return int(await session.scalar(query.where(*(where or SignalFilter()).where())) or 0)
+
+
+async def get_signal(session: AsyncSession, signal_id: str) -> SignalRow | None:
+    return await session.get(SignalRow, signal_id)
+
+
+# -- portfolio ---------------------------------------------------------------------------
+
+
+async def save_allocation(session: AsyncSession, allocation: Allocation) -> None:
+    """Record an allocation once; a redelivered one is ignored."""
+    row = allocation.model_dump(exclude={"type", "schema_version", "ts_event"})
+    await _upsert(session, AllocationRow, [{**row, "created_at": utcnow()}])
+
+
+async def save_fill(session: AsyncSession, fill: Fill, trade_id: str | None = None) -> None:
+    """Record a fill once; a redelivered one is ignored."""
+    row = fill.model_dump(exclude={"type", "schema_version", "ts_event"})
+    await _upsert(session, FillRow, [{**row, "trade_id": trade_id, "created_at": utcnow()}])
+
+
+async def list_allocations(
+    session: AsyncSession, limit: int = 50, offset: int = 0
+) -> list[AllocationRow]:
+    query = sa.select(AllocationRow).order_by(AllocationRow.ts.desc(), AllocationRow.id)
+    return list((await session.scalars(query.limit(limit).offset(offset))).all())
