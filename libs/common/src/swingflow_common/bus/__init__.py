@@ -4,10 +4,10 @@
 - `ensure_streams`, `stream_for`: the JetStream streams and key-value buckets;
 - `publish`, `publish_bytes`, `msg_id`: publish with the deterministic `Nats-Msg-Id`;
 - `dead_letter`, `decode_or_dead_letter`, `retry_or_dead_letter`: the delivery rules;
-- `make_broker`, `durable_consumer`, `jetstream`: the FastStream side.
+- `make_broker`, `durable_subscriber`, `jetstream`: the FastStream side.
 """
 
-from swingflow_common.bus.broker import durable_consumer, jetstream, make_broker
+from swingflow_common.bus.broker import durable_subscriber, jetstream, make_broker
 from swingflow_common.bus.dead_letter import (
     MAX_DELIVER,
     ReasonKind,
@@ -32,7 +32,7 @@ __all__ = [
     "decode_or_dead_letter",
     "delivery_count",
     "describe",
-    "durable_consumer",
+    "durable_subscriber",
     "ensure_streams",
     "find_nats_server",
     "free_port",

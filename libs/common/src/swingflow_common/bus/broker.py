@@ -3,10 +3,10 @@
     broker = make_broker(settings, service="scanner")
     broker.include_router(router)                  # handlers live on a NatsRouter
 
-    @router.subscriber(subjects.BARS_ALL, **durable_consumer("MARKET", "scanner-bars"))
+    @durable_subscriber(router, subjects.BARS_ALL, "MARKET", "scanner-bars")
     async def on_bar(message: NatsMessage, broker: NatsBroker) -> None: ...
 
-Streams are declared by `ensure_streams` only: `durable_consumer` refers to a stream with
+Streams are declared by `ensure_streams` only: `durable_subscriber` refers to a stream with
 `declare=False`, so FastStream never creates or rewrites one with other settings.
 """
 
@@ -16,7 +16,9 @@ from typing import Any
 
 from faststream.middlewares import AckPolicy
 from faststream.nats import ConsumerConfig, JStream, NatsBroker, PullSub
+from faststream.nats.broker.registrator import NatsRegistrator
 from faststream.nats.prometheus import NatsPrometheusMiddleware
+from faststream.nats.subscriber.usecases.stream_pull_subscriber import PullStreamSubscriber
 from nats.js import JetStreamContext
 from prometheus_client import REGISTRY, CollectorRegistry
 
@@ -47,25 +49,28 @@ def jetstream(broker: NatsBroker) -> JetStreamContext:
     return js
 
 
-def durable_consumer(
+def durable_subscriber(
+    registrar: NatsRegistrator,
+    subject: str,
     stream: str,
     durable: str,
     max_deliver: int = MAX_DELIVER,
     ack_wait: float = ACK_WAIT,
     batch_size: int = 16,
     fetch_timeout: float = 1.0,
-) -> dict[str, Any]:
-    """Keyword arguments for `subscriber(...)`: a JetStream pull consumer named `durable`.
+) -> PullStreamSubscriber:
+    """A JetStream pull consumer named `durable` on `subject`, for a router or a broker.
 
-    Replicas of a service that use the same `durable` share its messages (each message
-    goes to one replica). A handler that raises is nacked (`NACK_ON_ERROR`); after
-    `max_deliver` deliveries the server stops redelivering, so use
-    `retry_or_dead_letter` to keep the last failure in the DLQ.
+    Use it as the handler's decorator. Replicas of a service that use the same `durable`
+    share its messages (each message goes to one replica). A handler that raises is
+    nacked (`NACK_ON_ERROR`); the server stops after `max_deliver` deliveries, so wrap the
+    work in `retry_or_dead_letter` to keep the last failure in the DLQ.
     """
-    return {
-        "stream": JStream(stream, declare=False),
-        "durable": durable,
-        "config": ConsumerConfig(durable_name=durable, max_deliver=max_deliver, ack_wait=ack_wait),
-        "pull_sub": PullSub(batch_size=batch_size, timeout=fetch_timeout),
-        "ack_policy": AckPolicy.NACK_ON_ERROR,
-    }
+    return registrar.subscriber(
+        subject,
+        stream=JStream(stream, declare=False),
+        durable=durable,
+        config=ConsumerConfig(durable_name=durable, max_deliver=max_deliver, ack_wait=ack_wait),
+        pull_sub=PullSub(batch_size=batch_size, timeout=fetch_timeout),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+    )

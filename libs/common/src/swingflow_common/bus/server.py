@@ -11,13 +11,15 @@ the package's own file list, so it is found even when `.venv/bin` is not on PATH
     async with NatsServer(store_dir=tmp) as server:              # async: tests, scripts
         nc = await nats.connect(server.url)
 
-Port 0 (the default) picks a free port; `start` waits until the server answers with its
-NATS `INFO` line and fails with the server's own log when it exits instead.
+Port 0 (the default) picks a free port; `start` waits until *this* server (known by its
+unique `server_name`) answers with its NATS `INFO` line, and fails with the server's own
+log when it exits instead: a port already held by another server is never mistaken for it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import signal
@@ -25,9 +27,11 @@ import socket
 import subprocess
 import sysconfig
 import time
+import uuid
 from importlib import metadata
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 _BINARY_NAMES = ("nats-server", "nats-server.exe")
 
@@ -71,13 +75,22 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
-def _answers_info(host: str, port: int) -> bool:
-    """True when a NATS server accepts a connection on host:port and greets with INFO."""
+def server_info(host: str, port: int) -> dict[str, Any] | None:
+    """The INFO a NATS server greets with on host:port, or None when nothing answers."""
     try:
         with socket.create_connection((host, port), timeout=0.5) as sock:
-            return sock.recv(4).startswith(b"INFO")
+            greeting = b""
+            while not greeting.endswith(b"\r\n") and len(greeting) < 65536:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                greeting += chunk
     except OSError:
-        return False
+        return None
+    if not greeting.startswith(b"INFO "):
+        return None
+    info: dict[str, Any] = json.loads(greeting[5:].strip())
+    return info
 
 
 class NatsServer:
@@ -96,6 +109,7 @@ class NatsServer:
         self.port = port
         self.binary = binary
         self.log_file = log_file or self.store_dir / "nats-server.log"
+        self.name = f"swingflow-{uuid.uuid4().hex[:12]}"
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -113,6 +127,7 @@ class NatsServer:
             str(binary),
             "--addr", self.host,
             "--port", str(self.port),
+            "--server_name", self.name,
             "--jetstream",
             "--store_dir", str(self.store_dir),
             "--log", str(self.log_file),
@@ -138,8 +153,9 @@ class NatsServer:
             raise NatsServerError(
                 f"nats-server exited with {self._process.returncode}: {self._log_tail()}"
             )
-        if _answers_info(self.host, self.port):
-            return True
+        info = server_info(self.host, self.port)
+        if info is not None and info.get("server_name") == self.name:
+            return True  # ours, not another server that already held the port
         if time.monotonic() > deadline:
             self.stop()
             raise NatsServerError(f"nats-server not ready at {self.url}: {self._log_tail()}")
