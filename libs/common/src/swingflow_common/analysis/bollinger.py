@@ -1,0 +1,53 @@
+"""Bollinger bands (20, 2): a 20-bar SMA of the close +/- 2 population standard deviations.
+
+TA-Lib's BBANDS uses the population standard deviation (ddof = 0), as Bollinger does.
+`bb_width` = (upper - lower) / middle, `bb_pctb` = where the close sits in the band
+(0 at the lower band, 1 at the upper; 0.5 when the band has no width). `bb_width_rank`
+is the percentile of today's width among the 120 widths up to today (this one included):
+the fraction of the 119 others strictly below it, ties counted half, so 0 is the tightest
+band of the last 120 bars: the squeeze that volatility-breakout setups look for.
+
+Warm-up: bands from bar 19, the rank from bar 138 (19 + 119).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import talib
+
+from swingflow_common.analysis._rolling_rank import rolling_percentile
+from swingflow_common.analysis.base import OHLCV, Features
+
+NAME = "bollinger"
+KEYS: tuple[str, ...] = (
+    "bb_upper",
+    "bb_middle",
+    "bb_lower",
+    "bb_width",
+    "bb_pctb",
+    "bb_width_rank",
+)
+PERIOD = 20
+DEVIATIONS = 2.0
+RANK_WINDOW = 120
+
+
+def compute(bars: OHLCV) -> Features:
+    """Bands, width, %B and the width's rank over the last `RANK_WINDOW` bars."""
+    close = bars.close
+    # matype left at its default, the simple moving average
+    upper, middle, lower = talib.BBANDS(
+        close, timeperiod=PERIOD, nbdevup=DEVIATIONS, nbdevdn=DEVIATIONS
+    )
+    span = upper - lower
+    width = span / middle
+    pctb = np.where(span > 0.0, (close - lower) / np.where(span > 0.0, span, 1.0), 0.5)
+    pctb[np.isnan(span)] = np.nan
+    return {
+        "bb_upper": upper,
+        "bb_middle": middle,
+        "bb_lower": lower,
+        "bb_width": width,
+        "bb_pctb": pctb,
+        "bb_width_rank": rolling_percentile(width, RANK_WINDOW),
+    }

@@ -1,0 +1,40 @@
+"""Slow stochastic (14, 3, 3): where the close sits in the range of the last 14 bars.
+
+Fast %K = 100 (close - lowest low) / (highest high - lowest low) over 14 bars;
+`stoch_k` is its 3-bar SMA and `stoch_d` the 3-bar SMA of that, as TA-Lib's STOCH with
+its defaults. Built from TA-Lib's MAX, MIN and SMA rather than STOCH itself for one case:
+a 14-bar window with no range (a halted or flat symbol), where STOCH reports 0 (deeply
+oversold) and this module the neutral 50. `stoch_cross_up` is 1.0 when %K crossed above
+%D on this bar or the one before (a momentum turn a day old still counts), else 0.0.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import talib
+
+from swingflow_common.analysis._arrays import lag
+from swingflow_common.analysis.base import OHLCV, Features
+from swingflow_common.analysis.macd import cross_up
+
+NAME = "stochastic"
+KEYS: tuple[str, ...] = ("stoch_k", "stoch_d", "stoch_cross_up")
+K_PERIOD, SLOW_K, SLOW_D = 14, 3, 3
+NEUTRAL = 50.0
+
+
+def compute(bars: OHLCV) -> Features:
+    """%K (NaN for the first 15 bars), %D (17) and the cross (from bar 19)."""
+    highest = talib.MAX(bars.high, timeperiod=K_PERIOD)
+    lowest = talib.MIN(bars.low, timeperiod=K_PERIOD)
+    span = highest - lowest
+    has_range = span > 0.0
+    fast_k = np.where(
+        has_range, 100.0 * (bars.close - lowest) / np.where(has_range, span, 1.0), NEUTRAL
+    )
+    fast_k[np.isnan(span)] = np.nan
+    k = talib.SMA(fast_k, timeperiod=SLOW_K)
+    d = talib.SMA(k, timeperiod=SLOW_D)
+    crossed = cross_up(k, d)
+    # np.maximum keeps NaN: undecided until both this bar's and the last bar's cross are known
+    return {"stoch_k": k, "stoch_d": d, "stoch_cross_up": np.maximum(crossed, lag(crossed))}
