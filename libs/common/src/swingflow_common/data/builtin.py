@@ -165,9 +165,9 @@ _LOADERS: dict[str, Callable[[], Dataset]] = {
 }
 
 
-@cache
-def _cached(name: str, adjusted: bool) -> Dataset:
-    return _bokeh(adjusted=True) if adjusted else _LOADERS[name]()
+@cache  # functools.lru_cache without a size limit: six datasets at most
+def _cached(name: str) -> Dataset:
+    return _LOADERS[name]()
 
 
 def load_builtin(name: str, *, adjusted: bool = False) -> Dataset:

@@ -53,7 +53,7 @@ SP20 = (
     "that needs volume (OBV, MFI, CMF, relative volume, VWAP) is NaN, so setups and "
     "confirmations built on them do not fire: use it for close-based signals, relative "
     "strength and portfolio tests. Source: skfolio 1.12.2, sp500_dataset.csv.gz "
-    "(BSD-3-Clause). Caveat: chosen as of 2022, so survivorship-biased."
+    "(BSD-3-Clause licence). Caveat: chosen as of 2022, so survivorship-biased."
 )
 
 MSFT = (

@@ -9,6 +9,7 @@ inside a readable file are repaired or dropped and listed in `Dataset.issues`.
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "volume": ("volume", "vol", "v"),
     "adj_close": ("adjclose", "adjustedclose", "adjusted", "closeadj"),
 }
+_OFFSET = r"(\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:Z|[+-]\d{2}:?\d{2})$"
 _SYMBOL = re.compile(r"[A-Z0-9][A-Z0-9._\-]{0,15}")
 
 
@@ -82,25 +84,35 @@ def _columns(frame: pd.DataFrame, path: Path) -> dict[str, str]:
 
 
 def _dates(values: pd.Series, path: Path) -> pd.DatetimeIndex:
-    """Midnight-UTC dates; a tz-aware stamp keeps the date it shows on its own clock."""
-    if pd.api.types.is_integer_dtype(values) and values.between(1900_01_01, 2100_12_31).all():
-        values = values.astype(str)
-        parsed = pd.to_datetime(values, format="%Y%m%d", errors="coerce")
+    """Midnight-UTC dates. A stamp with a zone keeps the date it shows on its own clock."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        parsed = pd.DatetimeIndex(values)
+        if parsed.tz is not None:
+            parsed = parsed.tz_localize(None)
+    elif pd.api.types.is_integer_dtype(values) and values.between(1900_01_01, 2100_12_31).all():
+        parsed = pd.DatetimeIndex(pd.to_datetime(values.astype(str), format="%Y%m%d"))
     elif pd.api.types.is_numeric_dtype(values):
         raise DataError(f"{path}: the date column holds numbers, not dates")
     else:
-        try:
-            parsed = pd.to_datetime(values, errors="coerce")
-        except (ValueError, TypeError) as exc:
-            raise DataError(f"{path}: cannot read the dates ({exc})") from exc
-    index = pd.DatetimeIndex(parsed)
-    if index.tz is not None:
-        index = index.tz_localize(None)
-    if len(index) and index.isna().all():
+        parsed = _parse_text_dates(values)
+    if len(parsed) and parsed.isna().all():
         raise DataError(f"{path}: no readable date in the date column")
-    if (index.dropna() != index.dropna().normalize()).any():
+    valid = parsed.dropna()
+    if (valid != valid.normalize()).any():
         raise DataError(f"{path}: dates have a time of day; swingflow reads daily bars")
-    return index.as_unit("ns").tz_localize("UTC").rename(INDEX_NAME)
+    return parsed.as_unit("ns").tz_localize("UTC").rename(INDEX_NAME)
+
+
+def _parse_text_dates(values: pd.Series) -> pd.DatetimeIndex:
+    """ISO dates fast, anything else element by element; a UTC offset after a time is
+    dropped so that the wall-clock date is kept (and offsets may differ across DST)."""
+    text = values.astype("string").str.strip().str.replace(_OFFSET, r"\1", regex=True)
+    parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+    if parsed.isna().sum() > text.isna().sum():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "could not infer format"
+            parsed = pd.to_datetime(text, format="mixed", errors="coerce")
+    return pd.DatetimeIndex(parsed)
 
 
 def read_bars_file(path: Path, *, use_adj_close: bool = False) -> pd.DataFrame:
