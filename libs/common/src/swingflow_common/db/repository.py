@@ -182,15 +182,20 @@ class SignalFilter:
     min_total: float | None = None
 
     def where(self) -> list[sa.ColumnElement[bool]]:
-        checks = [
-            (self.status, SignalRow.status == self.status),
-            (self.symbol, SignalRow.symbol == self.symbol),
-            (self.setup, SignalRow.setup == self.setup),
-            (self.start, SignalRow.ts >= self.start),
-            (self.end, SignalRow.ts <= self.end),
-            (self.min_total, SignalRow.total >= self.min_total),
-        ]
-        return [clause for value, clause in checks if value is not None]
+        clauses: list[sa.ColumnElement[bool]] = []
+        if self.status is not None:
+            clauses.append(SignalRow.status == self.status)
+        if self.symbol is not None:
+            clauses.append(SignalRow.symbol == self.symbol)
+        if self.setup is not None:
+            clauses.append(SignalRow.setup == self.setup)
+        if self.start is not None:
+            clauses.append(SignalRow.ts >= self.start)
+        if self.end is not None:
+            clauses.append(SignalRow.ts <= self.end)
+        if self.min_total is not None:
+            clauses.append(SignalRow.total >= self.min_total)
+        return clauses
 
 
 async def list_signals(

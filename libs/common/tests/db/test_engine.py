@@ -1,0 +1,79 @@
+"""Engines: the async driver is chosen for the URL, and SQLite is set up for several writers."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+from swingflow_common.db import engine_from_url, migrate_async, normalize_url, session_factory
+from swingflow_common.db import repository as repo
+from swingflow_common.messages import Bar
+
+
+def test_plain_urls_get_their_async_driver() -> None:
+    assert normalize_url("sqlite:///var/x.db").drivername == "sqlite+aiosqlite"
+    assert normalize_url("postgresql://u@h/db").drivername == "postgresql+asyncpg"
+    assert normalize_url("postgres://u@h/db").drivername == "postgresql+asyncpg"
+    assert normalize_url("postgresql+asyncpg://u@h/db").drivername == "postgresql+asyncpg"
+
+
+async def test_sqlite_uses_wal_a_busy_timeout_and_foreign_keys(tmp_path: Path) -> None:
+    engine = engine_from_url(f"sqlite:///{tmp_path / 'x.db'}")
+    try:
+        async with engine.connect() as connection:
+            pragmas = [
+                (await connection.exec_driver_sql(f"PRAGMA {name}")).scalar()
+                for name in ("journal_mode", "busy_timeout", "foreign_keys")
+            ]
+    finally:
+        await engine.dispose()
+    assert pragmas == ["wal", 30_000, 1]
+
+
+async def test_two_writers_on_one_sqlite_file_both_succeed(tmp_path: Path) -> None:
+    """Like two services of `swingflow up`: separate engines, interleaved transactions."""
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    await migrate_async(url)
+    engines = [engine_from_url(url), engine_from_url(url)]
+    t0 = datetime(2024, 1, 1, tzinfo=UTC)
+
+    async def write(engine_index: int, symbol: str) -> None:
+        sessions = session_factory(engines[engine_index])
+        for day in range(40):
+            bar = Bar(symbol=symbol, ts=t0 + timedelta(days=day), open=10, high=11, low=9,
+                      close=10, volume=day)  # fmt: skip
+            async with sessions.begin() as session:
+                await repo.upsert_bars(session, [bar])
+
+    try:
+        await asyncio.gather(write(0, "AAPL"), write(1, "MSFT"))
+        async with engines[0].connect() as connection:
+            rows = (await connection.exec_driver_sql("SELECT count(*) FROM bars")).scalar()
+    finally:
+        for engine in engines:
+            await engine.dispose()
+    assert rows == 80
+
+
+async def test_a_failed_transaction_leaves_nothing_behind(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    engine = engine_from_url(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+        try:
+            async with engine.begin() as connection:
+                await connection.exec_driver_sql("INSERT INTO t VALUES (1)")
+                await connection.exec_driver_sql("CREATE TABLE u (y INTEGER)")
+                raise RuntimeError("fail inside the transaction")
+        except RuntimeError:
+            pass
+        async with engine.connect() as connection:
+            tables = await connection.run_sync(lambda c: sa.inspect(c).get_table_names())
+            count = (await connection.exec_driver_sql("SELECT count(*) FROM t")).scalar()
+    finally:
+        await engine.dispose()
+    assert tables == ["t"]  # the DDL was rolled back too: migrations are all or nothing
+    assert count == 0
