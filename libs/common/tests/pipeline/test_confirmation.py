@@ -85,3 +85,12 @@ def test_confirm_treats_nan_like_missing() -> None:
     assert "volume_rvol" not in result.details
     assert "volume_mfi" not in result.details
     assert "volume_obv" in result.details
+
+
+def test_heavy_volume_confirms_an_up_bar_but_not_a_down_bar() -> None:
+    up_heavy = confirm(healthy_snapshot(open=98.0, close=100.0, rvol_20=2.5), CONFIG)
+    down_heavy = confirm(healthy_snapshot(open=102.0, close=100.0, rvol_20=2.5), CONFIG)
+    down_light = confirm(healthy_snapshot(open=102.0, close=100.0, rvol_20=0.7), CONFIG)
+    assert up_heavy.details["volume_rvol"] == 1.0
+    assert down_heavy.details["volume_rvol"] == 0.0  # distribution
+    assert down_light.details["volume_rvol"] == 1.0  # a quiet pullback

@@ -49,6 +49,7 @@ def test_trend_pullback_found_in_uptrend_near_ema20() -> None:
         ("rsi_14", 62.0),  # not pulled back
         ("rsi_14", 35.0),  # broken down, not a pullback
         ("ema_20", 96.0),  # close 2 ATR above ema_20: not near it
+        ("sma_50", 100.5),  # the pullback broke the 50-day average
     ],
 )
 def test_trend_pullback_rejects_broken_condition(key: str, value: float) -> None:
@@ -56,6 +57,11 @@ def test_trend_pullback_rejects_broken_condition(key: str, value: float) -> None
     if key == "close":
         overrides |= {"open": value, "high": value + 0.2, "low": value - 0.2}
     assert trend_pullback(pullback_features(**overrides), LAST) is None
+
+
+def test_trend_pullback_needs_a_rising_50_day_and_a_real_pullback() -> None:
+    assert trend_pullback(pullback_features(sma_50_before=95.0), LAST) is None  # sma_50 fell
+    assert trend_pullback(pullback_features(recent_high=101.5), LAST) is None  # 0.75 ATR dip
 
 
 def test_trend_pullback_is_stronger_right_at_ema20() -> None:
@@ -165,8 +171,8 @@ def test_rsi_oversold_below_sma200_is_no_setup() -> None:
 
 
 def test_short_term_washout_counts_only_with_williams_r_at_the_low() -> None:
-    washed = feature_arrays(healthy_snapshot(rsi_14=37.0, willr_14=-96.0))
-    mild = feature_arrays(healthy_snapshot(rsi_14=37.0, willr_14=-50.0))
+    washed = feature_arrays(healthy_snapshot(rsi_14=33.0, willr_14=-96.0))
+    mild = feature_arrays(healthy_snapshot(rsi_14=33.0, willr_14=-50.0))
     assert rsi_mean_reversion(washed, LAST) is not None
     assert rsi_mean_reversion(mild, LAST) is None
 

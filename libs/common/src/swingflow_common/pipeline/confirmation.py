@@ -4,8 +4,10 @@ Four components, each a score in [0, 1] from one bar's snapshot:
 
 - trend: ADX strength gated by direction, `dir * (0.4 + 0.6 * ramp(adx_14, 15, 35))`
   with `dir = ramp((+DI - -DI) / (+DI + -DI), -0.2, 0.4)`: a strong trend down scores 0.
-- volume: mean of rvol_20 (0.8 -> 0, 2 -> 1), obv_slope_20 (-0.1 -> 0, 0.3 -> 1),
-  mfi_14 (35 -> 0, 65 -> 1) and cmf_20 (-0.1 -> 0, 0.15 -> 1), whichever are known.
+- volume: mean of rvol_20, obv_slope_20 (-0.1 -> 0, 0.3 -> 1), mfi_14 (35 -> 0, 65 -> 1)
+  and cmf_20 (-0.1 -> 0, 0.15 -> 1), whichever are known. rvol reads with the bar's
+  direction: heavy volume confirms an up bar (0.8 -> 0, 2 -> 1) but on a down bar it is
+  distribution, and a pullback on light volume is the healthy one (2 -> 0, 0.8 -> 1).
 - weekly: the higher-timeframe trend, weekly_trend +1 -> 1, 0 -> 0.5, -1 -> 0.
 - relative_strength: rs_rank (percentile in the universe) 0.2 -> 0, 0.9 -> 1.
 
@@ -47,12 +49,21 @@ def trend_score(s: Snap) -> float | None:
     return float(direction * (0.4 + 0.6 * ramp(adx, 15.0, 35.0)))
 
 
+def rvol_score(s: Snap) -> float | None:
+    """Relative volume read with the bar's direction (see the module docstring)."""
+    rvol, open_, close = _get(s, "rvol_20"), _get(s, "open"), _get(s, "close")
+    if rvol is None:
+        return None
+    if open_ is not None and close is not None and close < open_:
+        return ramp(rvol, 2.0, 0.8)
+    return ramp(rvol, 0.8, 2.0)
+
+
 def volume_parts(s: Snap) -> dict[str, float | None]:
     """The four volume sub-scores (None where the indicator is unknown)."""
-    rvol, obv = _get(s, "rvol_20"), _get(s, "obv_slope_20")
-    mfi, cmf = _get(s, "mfi_14"), _get(s, "cmf_20")
+    obv, mfi, cmf = _get(s, "obv_slope_20"), _get(s, "mfi_14"), _get(s, "cmf_20")
     return {
-        "rvol": None if rvol is None else ramp(rvol, 0.8, 2.0),
+        "rvol": rvol_score(s),
         "obv": None if obv is None else ramp(obv, -0.1, 0.3),
         "mfi": None if mfi is None else ramp(mfi, 35.0, 65.0),
         "cmf": None if cmf is None else ramp(cmf, -0.10, 0.15),

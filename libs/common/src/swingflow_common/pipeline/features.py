@@ -8,6 +8,7 @@ Every array is aligned with the bars, and value `i` depends on bars `0..i` only.
 from __future__ import annotations
 
 from swingflow_common.analysis.base import OHLCV, Features
+from swingflow_common.analysis.registry import analyze
 
 PRICE_KEYS: tuple[str, ...] = ("open", "high", "low", "close", "volume")
 
@@ -27,6 +28,4 @@ def with_bars(features: Features, bars: OHLCV) -> Features:
 
 def compute_features(bars: OHLCV) -> Features:
     """Run every analysis module on `bars` and add the price columns."""
-    from swingflow_common.analysis.registry import analyze
-
     return with_bars(analyze(bars), bars)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
@@ -69,10 +70,14 @@ class ScanResult(BaseModel):
         return tuple(e for e in self.evaluations if e.confirmed)
 
 
-def _ns(frame: pd.DataFrame) -> np.ndarray:
+def _ns(frame: pd.DataFrame) -> npt.NDArray[np.int64]:
     """The frame's bar times as int64 nanoseconds since the epoch (UTC)."""
-    index = pd.DatetimeIndex(frame.index)
-    return index.as_unit("ns").asi8
+    index = frame.index
+    if not isinstance(index, pd.DatetimeIndex):
+        index = pd.DatetimeIndex(index)
+    if index.unit != "ns":
+        index = index.as_unit("ns")
+    return index.asi8
 
 
 def last_date(dataset: Dataset) -> pd.Timestamp:
@@ -95,10 +100,21 @@ def resolve_symbols(dataset: Dataset, symbols: Iterable[str] | None) -> list[str
     return wanted
 
 
-def _bars(frame: pd.DataFrame, ns: np.ndarray, start: int, stop: int) -> OHLCV:
-    """The frame's bars [start, stop) as contiguous arrays, without per-bar pandas."""
-    cols = [np.ascontiguousarray(frame[c].to_numpy(np.float64)[start:stop]) for c in _COLUMNS]
-    return OHLCV(ns[start:stop].view("datetime64[ns]"), *cols)
+def _columns(frame: pd.DataFrame) -> npt.NDArray[np.float64]:
+    """open, high, low, close, volume as one (bars, 5) float64 array with contiguous columns.
+
+    One `to_numpy` per frame: pandas keeps a float frame as one block, so this is a view,
+    and its columns are contiguous (what TA-Lib wants) with no per-column lookup.
+    """
+    if tuple(frame.columns) != _COLUMNS:
+        frame = frame[list(_COLUMNS)]
+    return np.asfortranarray(frame.to_numpy(np.float64))
+
+
+def _bars(cols: npt.NDArray[np.float64], ns: npt.NDArray[np.int64], start: int, stop: int) -> OHLCV:
+    """Bars [start, stop) as an OHLCV of contiguous column views."""
+    part = cols[start:stop]
+    return OHLCV(ns[start:stop].view("datetime64[ns]"), *(part[:, j] for j in range(5)))
 
 
 def _rs_ranks(rocs: dict[str, float], prev: int | None) -> dict[str, float]:
@@ -146,11 +162,11 @@ def _funnel(
     )
 
 
-def _roc_before(frame: pd.DataFrame, ns: np.ndarray, last: int) -> float:
-    """roc_63 at bar `last` from the 64 bars ending there (the analysis module's formula)."""
+def _roc_before(cols: npt.NDArray[np.float64], ns: npt.NDArray[np.int64], last: int) -> float:
+    """roc_63 at bar `last`, by the analysis module itself on the 64 bars ending there."""
     if last < 63:
         return math.nan
-    return float(roc.compute(_bars(frame, ns, last - 63, last + 1))[ROC_KEY][-1])
+    return float(roc.compute(_bars(cols, ns, last - 63, last + 1))[ROC_KEY][-1])
 
 
 def scan(
@@ -176,16 +192,17 @@ def scan(
     done = 0
     for symbol, frame in dataset.bars.items():
         ns = _ns(frame)
+        cols = _columns(frame)
         n = int(np.searchsorted(ns, end_ns, side="left"))
         on_day = n > 0 and ns[n - 1] >= day_ns
         before = n - 2 if on_day else n - 1
         if symbol not in scan_set or not on_day:
             if before >= 0:
-                rocs[symbol] = (int(ns[before]), _roc_before(frame, ns, before))
+                rocs[symbol] = (int(ns[before]), _roc_before(cols, ns, before))
             if symbol in scan_set:
                 skipped.append(symbol)
         else:
-            bars = _bars(frame, ns, max(0, n - config.lookback_bars), n)
+            bars = _bars(cols, ns, max(0, n - config.lookback_bars), n)
             feats = compute_features(bars)
             i = len(bars) - 1
             if i >= 1:

@@ -66,36 +66,47 @@ def _hit(
     return SetupHit(name, round(clip01(strength), 4), f"{why} (strength {strength:.2f})", details)
 
 
+PULLBACK_LOOKBACK = 10
+
+
 def trend_pullback(f: FeatureArrays, i: int) -> SetupHit | None:
-    """Uptrend (close > sma_200, sma_50 > sma_200) pulled back to within 1 ATR of ema_20,
-    rsi_14 between 40 and 55.
+    """A rising uptrend pulled back to its 20-day EMA.
+
+    Conditions: close > sma_50 > sma_200 (the pullback holds the 50-day), sma_50 higher
+    than 10 bars ago, the close within 1 ATR of ema_20, rsi_14 between 40 and 55 (cooled,
+    not broken), and at least 1 ATR below the highest high of the 10 bars before (a real
+    pullback, not a flat drift along the average).
 
     Strength = 0.30 trend (sma_50 0..8% above sma_200) + 0.30 proximity (1 at ema_20, 0 at
-    1 ATR away) + 0.20 rsi (1 at 47.5, 0.4 at 40 or 55) + 0.20 pullback depth (0.5..2 ATR
-    below the highest high of the 10 bars before).
+    1 ATR away) + 0.20 rsi (1 at 47.5, 0.4 at 40 or 55) + 0.20 depth (1 -> 3 ATR below the
+    recent high).
     """
     close, sma200 = _at(f, "close", i), _at(f, "sma_200", i)
     if not close > sma200 > 0:
         return None
     sma50, ema20 = _at(f, "sma_50", i), _at(f, "ema_20", i)
     rsi, atr = _at(f, "rsi_14", i), _at(f, "atr_14", i)
-    if not (sma50 > sma200 and 40.0 <= rsi <= 55.0 and atr > 0):
+    if not (close > sma50 > sma200 and 40.0 <= rsi <= 55.0 and atr > 0):
+        return None
+    if not sma50 > _at(f, "sma_50", i - PULLBACK_LOOKBACK):
         return None
     dist = (close - ema20) / atr
-    if not abs(dist) <= 1.0:
+    if not abs(dist) <= 1.0 or "high" not in f or i < 1:
         return None
-    highs = f["high"][max(0, i - 10) : i] if "high" in f else np.empty(0)
-    depth = (float(np.nanmax(highs)) - close) / atr if highs.size else math.nan
-    parts = {
+    recent_high = float(np.nanmax(f["high"][max(0, i - PULLBACK_LOOKBACK) : i]))
+    depth = (recent_high - close) / atr
+    if not depth >= 1.0:
+        return None
+    parts: dict[str, float | None] = {
         "trend": ramp(_gain(sma50, sma200), 0.0, 0.08),
         "proximity": peak(dist, 0.0, 1.0),
         "rsi": peak(rsi, 47.5, 12.5),
-        "pullback": ramp(depth, 0.5, 2.0) if math.isfinite(depth) else None,
+        "depth": ramp(depth, 1.0, 3.0),
     }
-    weights = {"trend": 0.30, "proximity": 0.30, "rsi": 0.20, "pullback": 0.20}
+    weights = {"trend": 0.30, "proximity": 0.30, "rsi": 0.20, "depth": 0.20}
     why = (
-        f"trend pullback: close {dist:+.2f} ATR from ema_20, rsi_14 {rsi:.0f}, "
-        f"sma_50 {100 * _gain(sma50, sma200):.1f}% above sma_200"
+        f"trend pullback: {depth:.1f} ATR off the 10-bar high to {dist:+.2f} ATR from "
+        f"ema_20, rsi_14 {rsi:.0f}, sma_50 {100 * _gain(sma50, sma200):.1f}% above sma_200"
     )
     return _hit("trend_pullback", parts, weights, why)
 
@@ -191,7 +202,7 @@ def bb_squeeze_breakout(f: FeatureArrays, i: int) -> SetupHit | None:
 
 def rsi_mean_reversion(f: FeatureArrays, i: int) -> SetupHit | None:
     """Oversold above the 200-day average: close > sma_200 and either rsi_14 < 30, or a
-    short-term washout (rsi_14 < 40 with willr_14 <= -90, the close in the bottom tenth of
+    short-term washout (rsi_14 < 35 with willr_14 <= -90, the close in the bottom tenth of
     its 14-day range: the role RSI(2) < 10 plays in Connors-style rules).
 
     Strength = 0.35 depth (rsi 40 -> 0, 25 -> 1) + 0.20 washout (willr -80 -> 0, -100 -> 1)
@@ -201,7 +212,7 @@ def rsi_mean_reversion(f: FeatureArrays, i: int) -> SetupHit | None:
     if not close > sma200 > 0:
         return None
     rsi, willr = _at(f, "rsi_14", i), _at(f, "willr_14", i)
-    if not (rsi < 30.0 or (rsi < 40.0 and willr <= -90.0)):
+    if not (rsi < 30.0 or (rsi < 35.0 and willr <= -90.0)):
         return None
     sma50 = _at(f, "sma_50", i)
     parts = {
