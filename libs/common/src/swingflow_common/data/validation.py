@@ -22,6 +22,8 @@ Floats = npt.NDArray[np.float64]
 # Rows with these problems cannot be trusted at all: repair drops them.
 DROP_KINDS = ("non_finite_price", "non_positive_price", "negative_volume", "non_finite_volume")
 _UTC_NS = "datetime64[ns, UTC]"
+# A close-to-close log move beyond this (-39% or +65%) is reported as a possible split.
+JUMP_LOG_RETURN = 0.5
 
 
 def _coerce(frame: pd.DataFrame, symbol: str) -> pd.DataFrame:
@@ -137,9 +139,10 @@ def validate(
 
     Checks: rows without a date, unsorted or duplicate dates, non-finite or non-positive
     prices, negative or infinite volume (and missing volume when `require_volume`), high
-    below low, open or close outside [low, high], and runs of at least `min_gap` NYSE
-    sessions without a bar (sessions in `known_missing` are not counted). Changes
-    nothing. Raises `DataError` only when the frame lacks the bar columns or a date index.
+    below low, open or close outside [low, high], runs of at least `min_gap` NYSE
+    sessions without a bar (sessions in `known_missing` are not counted), and price
+    jumps (a close more than 39% below or 65% above the one before). Changes nothing.
+    Raises `DataError` only when the frame lacks the bar columns or a date index.
     """
     data, issues = _order(_coerce(frame, symbol), symbol, "reported")
     index = pd.DatetimeIndex(data.index)
@@ -148,6 +151,7 @@ def validate(
     for kind, (mask, template) in _row_problems(values, require_volume).items():
         issues += _row_issues(index, values, symbol, kind, mask, template, "reported")
     issues += gap_issues(index, symbol, min_gap=min_gap, known_missing=known_missing)
+    issues += _jump_issues(index, values[3], symbol)
     return issues
 
 
@@ -164,9 +168,9 @@ def repair(
     Drops rows without a date, with a non-finite or non-positive price, or with negative
     or infinite volume; sorts; keeps the last row of a duplicated date; swaps high and
     low when high < low; widens high/low to bracket open and close. Missing volume is
-    kept as NaN (reported when `require_volume`) and gaps are only reported. Never
-    raises on bad rows; raises `DataError` only when the bar columns or the date index
-    are missing. The input frame is not modified.
+    kept as NaN (reported when `require_volume`); gaps and price jumps are only reported.
+    Never raises on bad rows; raises `DataError` only when the bar columns or the date
+    index are missing. The input frame is not modified.
     """
     data, issues = _order(_coerce(frame, symbol), symbol, "dropped")
     index = pd.DatetimeIndex(data.index)
@@ -193,7 +197,28 @@ def repair(
         data = data.assign(high=values[1], low=values[2])
     issues += range_issues
     issues += gap_issues(index, symbol, min_gap=min_gap, known_missing=known_missing)
+    issues += _jump_issues(index, values[3], symbol)
     return data, issues
+
+
+def _jump_issues(index: pd.DatetimeIndex, close: Floats, symbol: str) -> list[DataIssue]:
+    """Close-to-close moves beyond JUMP_LOG_RETURN: in raw data usually a split."""
+    ok = np.isfinite(close) & (close > 0)
+    rows = np.flatnonzero(ok)
+    if len(rows) < 2:
+        return []
+    moves = np.diff(np.log(close[rows]))
+    issues = []
+    for k in np.flatnonzero(np.abs(moves) > JUMP_LOG_RETURN).tolist():
+        before, after = rows[k], rows[k + 1]
+        change = float(np.expm1(moves[k]))
+        text = (
+            f"close moved {change:+.1%} from {index[before]:%Y-%m-%d} "
+            f"({_fmt(float(close[before]))} -> {_fmt(float(close[after]))}); "
+            "a split or other corporate action if the data are unadjusted"
+        )
+        issues.append(DataIssue(symbol, index[after], "price_jump", text))
+    return issues
 
 
 def _fix_ranges(index: pd.DatetimeIndex, values: Floats, symbol: str) -> list[DataIssue]:
