@@ -76,15 +76,18 @@ def feature_arrays(
 
 
 def pullback_features(
-    *, recent_high: float = 103.0, sma_50_before: float = 92.0, **overrides: float | None
+    *,
+    recent_high: float | None = 103.0,
+    sma_50_before: float | None = 92.0,
+    **overrides: float | None,
 ) -> dict[str, FloatArray]:
     """A trend pullback on the last bar: the 10 bars before topped at `recent_high` (1.5 ATR
     above the close), and sma_50 rose from `sma_50_before` over those 10 bars."""
     snap = healthy_snapshot(**overrides)
     sma_50 = snap["sma_50"] if snap["sma_50"] is not None else float("nan")
     history = {
-        "high": [recent_high] * 10 + [snap["high"] or 100.4],
-        "sma_50": list(np.linspace(sma_50_before, sma_50, 11)),
+        "high": [recent_high or 103.0] * 10 + [snap["high"] or 100.4],
+        "sma_50": list(np.linspace(sma_50_before or 92.0, sma_50, 11)),
     }
     return feature_arrays(snap, history=history)
 

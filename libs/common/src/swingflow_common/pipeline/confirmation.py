@@ -55,8 +55,8 @@ def rvol_score(s: Snap) -> float | None:
     if rvol is None:
         return None
     if open_ is not None and close is not None and close < open_:
-        return ramp(rvol, 2.0, 0.8)
-    return ramp(rvol, 0.8, 2.0)
+        return float(ramp(rvol, 2.0, 0.8))
+    return float(ramp(rvol, 0.8, 2.0))
 
 
 def volume_parts(s: Snap) -> dict[str, float | None]:
