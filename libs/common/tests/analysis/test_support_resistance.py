@@ -87,3 +87,10 @@ def test_support_resistance_is_all_nan_before_a_pivot_can_be_confirmed(n: int) -
     for key in sr.KEYS:
         assert out[key].shape == (n,)
         assert np.isnan(out[key]).all()
+
+
+def test_distances_are_nan_not_inf_for_bars_that_never_move() -> None:
+    out = sr.compute(bars_from_closes(np.full(40, 10.0)))  # no range: ATR 0
+    assert out["support"][-1] == out["resistance"][-1] == 10.0
+    assert np.isnan(out["dist_support_atr"]).all()
+    assert np.isnan(out["dist_resistance_atr"]).all()

@@ -32,8 +32,8 @@ DISPLACEMENT = 26
 
 
 def _midrange(bars: OHLCV, period: int) -> FloatArray:
-    """(highest high + lowest low) / 2 over the last `period` bars."""
-    return (talib.MAX(bars.high, timeperiod=period) + talib.MIN(bars.low, timeperiod=period)) / 2
+    """(highest high + lowest low) / 2 over the last `period` bars (TA-Lib's MIDPRICE)."""
+    return talib.MIDPRICE(bars.high, bars.low, timeperiod=period)
 
 
 def compute(bars: OHLCV) -> Features:

@@ -11,17 +11,15 @@ draw with hindsight). Among the pivots of the last 120 bars:
   (resistance - close) / ATR(14), both >= 0: room to the level in ATRs.
 
 NaN when no pivot qualifies (e.g. a close above every recent swing high has no overhead
-resistance) and, for the distances, during the ATR's 14-bar warm-up.
+resistance) and, for the distances, during the ATR's 14-bar warm-up or with an ATR of 0.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
 import talib
 from numba import njit
 
-from swingflow_common.analysis._arrays import divide, nans
 from swingflow_common.analysis.base import OHLCV, Features, FloatArray
 
 NAME = "support_resistance"
@@ -29,66 +27,64 @@ KEYS: tuple[str, ...] = ("support", "resistance", "dist_support_atr", "dist_resi
 PIVOT = 5
 LOOKBACK = 120
 ATR_PERIOD = 14
-IntArray = npt.NDArray[np.int64]
-
-
-def pivot_bars(values: FloatArray, extreme: FloatArray) -> IntArray:
-    """Bars j whose value equals the extreme of values[j-PIVOT .. j+PIVOT].
-
-    `extreme` is TA-Lib's MIN or MAX over 2 x PIVOT + 1 bars, which at bar j + PIVOT
-    covers exactly that span: the pivot is confirmed at bar j + PIVOT.
-    """
-    if values.shape[0] <= 2 * PIVOT:
-        return np.empty(0, np.int64)
-    centre = values[: values.shape[0] - PIVOT]
-    return np.flatnonzero(centre == extreme[PIVOT:])
 
 
 @njit(cache=True)
-def nearest_levels(
-    close: FloatArray, low: FloatArray, lows: IntArray, high: FloatArray, highs: IntArray
-) -> tuple[FloatArray, FloatArray]:
-    """Per bar, the highest known swing low <= close and the lowest swing high >= close."""
+def _is_pivot(values: FloatArray, j: int, low: bool) -> bool:
+    """Whether values[j] is the min (low) or max of values[j - PIVOT .. j + PIVOT]."""
+    for k in range(j - PIVOT, j + PIVOT + 1):
+        if (values[k] < values[j]) if low else (values[k] > values[j]):
+            return False
+    return True
+
+
+@njit(cache=True)
+def levels(
+    high: FloatArray, low: FloatArray, close: FloatArray, atr: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Support, resistance and their distances in ATRs, per bar (see the module)."""
     n = close.shape[0]
     support = np.full(n, np.nan)
     resistance = np.full(n, np.nan)
-    lo_first = lo_end = hi_first = hi_end = 0
-    for i in range(n):
-        newest = i - PIVOT  # the latest pivot bar confirmed by bar i
-        oldest = i - LOOKBACK
-        while lo_end < lows.shape[0] and lows[lo_end] <= newest:
-            lo_end += 1
-        while lo_first < lo_end and lows[lo_first] < oldest:
-            lo_first += 1
-        while hi_end < highs.shape[0] and highs[hi_end] <= newest:
-            hi_end += 1
-        while hi_first < hi_end and highs[hi_first] < oldest:
-            hi_first += 1
+    lows = np.empty(n, np.int64)  # confirmed pivot bars, oldest first
+    highs = np.empty(n, np.int64)
+    n_lows = n_highs = first_low = first_high = 0
+    for i in range(2 * PIVOT, n):
+        j = i - PIVOT  # the bar that bar i confirms (or not) as a pivot
+        if _is_pivot(low, j, True):
+            lows[n_lows] = j
+            n_lows += 1
+        if _is_pivot(high, j, False):
+            highs[n_highs] = j
+            n_highs += 1
+        while first_low < n_lows and lows[first_low] < i - LOOKBACK:
+            first_low += 1
+        while first_high < n_highs and highs[first_high] < i - LOOKBACK:
+            first_high += 1
         c = close[i]
-        for k in range(lo_first, lo_end):
+        for k in range(first_low, n_lows):
             level = low[lows[k]]
             if level <= c and not level <= support[i]:  # NaN-safe "above the best so far"
                 support[i] = level
-        for k in range(hi_first, hi_end):
+        for k in range(first_high, n_highs):
             level = high[highs[k]]
             if level >= c and not level >= resistance[i]:
                 resistance[i] = level
-    return support, resistance
+    usable = atr > 0.0  # NaN during the warm-up, 0 for bars that never move
+    dist_support = np.where(usable, (close - support) / np.where(usable, atr, 1.0), np.nan)
+    dist_resistance = np.where(usable, (resistance - close) / np.where(usable, atr, 1.0), np.nan)
+    return support, resistance, dist_support, dist_resistance
 
 
 def compute(bars: OHLCV) -> Features:
     """Nearest confirmed support below and resistance above the close, and distances."""
-    n = len(bars)
-    if n <= 2 * PIVOT:
-        return {key: nans(n) for key in KEYS}
-    span = 2 * PIVOT + 1
-    lows = pivot_bars(bars.low, talib.MIN(bars.low, timeperiod=span))
-    highs = pivot_bars(bars.high, talib.MAX(bars.high, timeperiod=span))
-    support, resistance = nearest_levels(bars.close, bars.low, lows, bars.high, highs)
     atr = talib.ATR(bars.high, bars.low, bars.close, timeperiod=ATR_PERIOD)
+    support, resistance, dist_support, dist_resistance = levels(
+        bars.high, bars.low, bars.close, atr
+    )
     return {
         "support": support,
         "resistance": resistance,
-        "dist_support_atr": divide(bars.close - support, atr),
-        "dist_resistance_atr": divide(resistance - bars.close, atr),
+        "dist_support_atr": dist_support,
+        "dist_resistance_atr": dist_resistance,
     }
