@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from swingflow_common.data.dataset import INDEX_NAME, Dataset, DateLike
+from swingflow_common.data.dataset import COLUMNS, INDEX_NAME, Dataset, DateLike
 
 Floats = npt.NDArray[np.float64]
 
@@ -55,6 +55,7 @@ class SyntheticPaths:
     low: Floats
     close: Floats
     volume: Floats
+    block: Floats  # (n_symbols, n_bars, 5): open, high, low, close, volume
 
 
 def _regimes(rng: np.random.Generator, n_bars: int) -> npt.NDArray[np.int8]:
@@ -127,20 +128,20 @@ def simulate(
     index = dates.as_unit("ns").tz_localize("UTC").rename(INDEX_NAME)
     symbols = tuple(f"SYN{i:04d}" for i in range(1, n_symbols + 1))
 
-    def per_symbol(x: Floats) -> Floats:
-        return np.ascontiguousarray(x.T)
-
+    # One (symbol, bar, column) block, so each symbol's frame is one contiguous 2-D slab.
+    block = np.stack([x.T for x in (open_, high, low, close, volume)], axis=-1)
     return SyntheticPaths(
         index,
         symbols,
         regimes,
         market,
-        per_symbol(returns),
-        per_symbol(open_),
-        per_symbol(high),
-        per_symbol(low),
-        per_symbol(close),
-        per_symbol(volume),
+        np.ascontiguousarray(returns.T),
+        block[:, :, 0],
+        block[:, :, 1],
+        block[:, :, 2],
+        block[:, :, 3],
+        block[:, :, 4],
+        block,
     )
 
 
@@ -149,17 +150,9 @@ def synthetic_universe(
 ) -> Dataset:
     """`n_symbols` synthetic symbols (SYN0001, ...) of `n_bars` business-day bars each."""
     paths = simulate(n_symbols, n_bars, seed, start)
+    columns = pd.Index(COLUMNS, dtype=object)  # built once, shared by every frame
     bars = {
-        symbol: pd.DataFrame(
-            {
-                "open": paths.open[i],
-                "high": paths.high[i],
-                "low": paths.low[i],
-                "close": paths.close[i],
-                "volume": paths.volume[i],
-            },
-            index=paths.dates,
-        )
+        symbol: pd.DataFrame(paths.block[i], index=paths.dates, columns=columns, copy=False)
         for i, symbol in enumerate(paths.symbols)
     }
     description = (
