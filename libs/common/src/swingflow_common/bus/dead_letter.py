@@ -14,7 +14,7 @@ Every dead letter is logged and counted in `swingflow_dlq_messages_total{service
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
 from typing import Literal, TypeVar
 
@@ -130,3 +130,31 @@ async def retry_or_dead_letter(
         reason = f"gave up after {delivered} deliveries: {type(exc).__name__}: {exc}"
         log.exception("giving up on a message", extra={"dlq_subject": msg.subject})
         await dead_letter(target, service, msg.subject, msg.data, reason, "gave_up")
+
+
+async def handle_each(
+    target: Target,
+    service: str,
+    messages: Sequence[Msg],
+    expected: type[M],
+    handle: Callable[[M], Awaitable[None]],
+    max_deliver: int = MAX_DELIVER,
+    retry_delays: Sequence[float] = RETRY_DELAYS,
+) -> int:
+    """Apply the delivery rules to each message of a batch on its own; returns how many
+    were handled. Each is acked when handled or dead-lettered, or nacked for a retry, so
+    one bad or failing message never holds back, or redelivers, the rest of its batch."""
+    handled = 0
+    for raw in messages:
+        item = await decode_or_dead_letter(target, service, raw, expected)
+        if item is not None:
+            try:
+                async with retry_or_dead_letter(target, service, raw, max_deliver, retry_delays):
+                    await handle(item)
+                    handled += 1
+            except Exception:
+                log.warning("will retry a message", exc_info=True, extra={"subject": raw.subject})
+                continue  # nacked with a delay by retry_or_dead_letter
+        with suppress(Exception):  # a test message, or one acked already
+            await raw.ack()
+    return handled
