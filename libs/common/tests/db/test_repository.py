@@ -16,6 +16,7 @@ from swingflow_common.messages import (
     ConfirmedSignal,
     FeatureContribution,
     Fill,
+    StageName,
     StageScore,
     signal_id,
 )
@@ -43,8 +44,8 @@ def candidate(day: int = 0, setup: str = "trend_pullback") -> CandidateSignal:
 def verdict(cand: CandidateSignal, confirmed: bool) -> repo.Verdict:
     stages = (cand.base, stage("confirmation", 0.7), stage("ml_confidence", 0.5),
               stage("entry_timing", 0.6 if confirmed else 0.1, passed=confirmed))  # fmt: skip
-    weights = {"base_signal": 0.3, "confirmation": 0.25, "ml_confidence": 0.25,
-               "entry_timing": 0.2}  # fmt: skip
+    weights: dict[StageName, float] = {"base_signal": 0.3, "confirmation": 0.25,
+                                       "ml_confidence": 0.25, "entry_timing": 0.2}  # fmt: skip
     total = sum(weights[s.stage] * s.score for s in stages)
     signal = None
     if confirmed:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -27,6 +27,7 @@ from swingflow_common.messages import (
     CandidateSignal,
     ConfirmedSignal,
     Fill,
+    StageName,
     StageScore,
     utcnow,
 )
@@ -116,19 +117,45 @@ async def save_candidate(session: AsyncSession, candidate: CandidateSignal) -> N
     await _upsert(session, SignalRow, [_candidate_row(candidate)])
 
 
+class EvaluationLike(Protocol):
+    """What a verdict on a candidate carries; `pipeline.Evaluation` is one, so is `Verdict`."""
+
+    @property
+    def candidate(self) -> CandidateSignal: ...
+    @property
+    def status(self) -> str: ...  # confirmed | rejected
+    @property
+    def stages(self) -> Sequence[StageScore]: ...
+    @property
+    def total(self) -> float: ...
+    @property
+    def threshold(self) -> float: ...
+    @property
+    def weights(self) -> Mapping[StageName, float]: ...
+    @property
+    def rejected_by(self) -> str | None: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def model_version(self) -> str | None: ...
+    @property
+    def signal(self) -> ConfirmedSignal | None: ...  # entry, stop, target, ML contributions
+
+
 @dataclass(frozen=True)
 class Verdict:
-    """What the signals service decided about one candidate, in storable form."""
+    """A plain `EvaluationLike`, for callers that do not hold a `pipeline.Evaluation`."""
 
     candidate: CandidateSignal
     status: Literal["confirmed", "rejected"]
     stages: tuple[StageScore, ...]
     total: float
     threshold: float
-    weights: Mapping[str, float]
+    weights: Mapping[StageName, float]
     rejected_by: str | None
     reason: str
-    signal: ConfirmedSignal | None = None  # set when confirmed: entry, stop, target, ML
+    model_version: str | None = None
+    signal: ConfirmedSignal | None = None
 
 
 _VERDICT_COLUMNS = (
@@ -138,7 +165,7 @@ _VERDICT_COLUMNS = (
 )  # fmt: skip
 
 
-def _verdict_row(verdict: Verdict) -> dict[str, Any]:
+def _verdict_row(verdict: EvaluationLike) -> dict[str, Any]:
     row = _candidate_row(verdict.candidate)
     signal = verdict.signal
     row.update(
@@ -151,7 +178,7 @@ def _verdict_row(verdict: Verdict) -> dict[str, Any]:
         entry=signal.entry if signal else None,
         stop=signal.stop if signal else None,
         target=signal.target if signal else None,
-        model_version=signal.model_version if signal else None,
+        model_version=signal.model_version if signal else verdict.model_version,
         ml_contributions=[c.model_dump(mode="json") for c in signal.ml_contributions]
         if signal
         else [],
@@ -162,13 +189,13 @@ def _verdict_row(verdict: Verdict) -> dict[str, Any]:
     return row
 
 
-async def save_evaluations(session: AsyncSession, verdicts: Iterable[Verdict]) -> int:
+async def save_evaluations(session: AsyncSession, verdicts: Iterable[EvaluationLike]) -> int:
     """Record verdicts, idempotently by signal id (the candidate row is completed)."""
     rows = [_verdict_row(v) for v in verdicts]
     return await _upsert(session, SignalRow, rows, update=_VERDICT_COLUMNS)
 
 
-async def save_evaluation(session: AsyncSession, verdict: Verdict) -> None:
+async def save_evaluation(session: AsyncSession, verdict: EvaluationLike) -> None:
     await save_evaluations(session, [verdict])
 
 
