@@ -2,13 +2,14 @@
 
 The scanner service, the signals service, the CLI and the backtester all call these
 same functions (docs/architecture.md, "Pipeline"). Nothing here does I/O or reads a
-clock. The universe scan lives in `swingflow_common.pipeline.scan`.
+clock. Two modules are left out of this package's namespace because they load every
+analysis module (numba included), which a service running only the later stages does not
+need: `pipeline.features` (`compute_features`) and `pipeline.scan` (the universe scan).
 """
 
 from swingflow_common.pipeline.candidates import base_stage, candidates_at, evaluate
 from swingflow_common.pipeline.confirmation import confirm
 from swingflow_common.pipeline.entry_timing import time_entry
-from swingflow_common.pipeline.features import compute_features, with_bars
 from swingflow_common.pipeline.integrate import Evaluation, Levels, integrate, levels_for
 from swingflow_common.pipeline.ml_stage import (
     MlOutcome,
@@ -30,7 +31,6 @@ __all__ = [
     "Snapshot",
     "base_stage",
     "candidates_at",
-    "compute_features",
     "confirm",
     "detect_setups",
     "evaluate",
@@ -41,5 +41,4 @@ __all__ = [
     "score_batch",
     "snapshot_at",
     "time_entry",
-    "with_bars",
 ]

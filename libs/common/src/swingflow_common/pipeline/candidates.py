@@ -34,7 +34,7 @@ def base_stage(hit: SetupHit, config: StrategyConfig) -> StageScore:
         score=hit.strength,
         minimum=minimum,
         passed=hit.strength >= minimum,
-        reason=f"{hit.setup}: {hit.reason}",
+        reason=hit.reason,
         details=hit.details,
     )
 

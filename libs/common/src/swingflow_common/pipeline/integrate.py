@@ -73,7 +73,7 @@ def levels_for(close: float, atr: float, config: StrategyConfig) -> Levels:
     risk = config.risk
     stop = max(close - risk.stop_atr_multiple * atr, close * MIN_STOP_FRACTION)
     target = close + risk.target_atr_multiple * atr
-    return Levels(entry=round(close, 6), stop=round(stop, 6), target=round(target, 6))
+    return Levels(entry=close, stop=round(stop, 4), target=round(target, 4))
 
 
 def _judge(stage: StageScore, minimum: float) -> StageScore:
