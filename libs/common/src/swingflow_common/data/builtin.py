@@ -64,13 +64,12 @@ def _split(long: pd.DataFrame, by: str) -> dict[str, pd.DataFrame]:
     keys = keys[order]
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
     ends = np.r_[starts[1:], len(keys)]
-    columns = [c for c in long.columns if c not in (by, INDEX_NAME)]
-    values = {c: long[c].to_numpy()[order] for c in columns}
-    stamps = pd.DatetimeIndex(long[INDEX_NAME]).take(order)
+    names = [c for c in long.columns if c not in (by, INDEX_NAME)]
+    values = long[names].to_numpy(np.float64)[order]  # every bar column is numeric
+    columns = pd.Index(names, dtype=object)  # built once, shared by every frame
+    stamps = pd.DatetimeIndex(long[INDEX_NAME]).take(order).rename(INDEX_NAME)
     return {
-        str(keys[a]): pd.DataFrame(
-            {c: values[c][a:b] for c in columns}, index=stamps[a:b].rename(INDEX_NAME)
-        )
+        str(keys[a]): pd.DataFrame(values[a:b], index=stamps[a:b], columns=columns, copy=False)
         for a, b in zip(starts.tolist(), ends.tolist(), strict=True)
     }
 

@@ -32,9 +32,11 @@ def _stamp(ns: int) -> pd.Timestamp:
 
 def day_numbers(index: pd.DatetimeIndex) -> Days:
     """Midnight UTC of each timestamp's UTC date, as int64 nanoseconds."""
-    if index.tz is not None:
-        index = index.tz_convert("UTC").tz_localize(None)
-    ns: Days = np.asarray(index.as_unit("ns").asi8, dtype=np.int64)
+    if str(index.dtype) != "datetime64[ns, UTC]":  # the usual case needs no conversion
+        if index.tz is not None:
+            index = index.tz_convert("UTC").tz_localize(None)
+        index = index.as_unit("ns")
+    ns: Days = np.asarray(index.asi8, dtype=np.int64)
     out: Days = ns - ns % DAY_NS
     return out
 

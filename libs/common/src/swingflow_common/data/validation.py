@@ -41,14 +41,17 @@ def _coerce(frame: pd.DataFrame, symbol: str) -> pd.DataFrame:
     if str(index.dtype) != _UTC_NS or index.name != INDEX_NAME:
         index = index.tz_localize("UTC") if index.tz is None else index.tz_convert("UTC")
         out.index = index.as_unit("ns").rename(INDEX_NAME)
+    dtypes = frame.dtypes
     for column in COLUMNS:
-        if out[column].dtype != np.float64:
+        if dtypes[column] != np.float64:
             out[column] = pd.to_numeric(out[column], errors="coerce").astype(np.float64)
     return out
 
 
 def _values(frame: pd.DataFrame) -> Floats:
-    """open, high, low, close, volume as a (5, n) float64 array."""
+    """open, high, low, close, volume as a new (5, n) float64 array (safe to modify)."""
+    if tuple(frame.columns) == COLUMNS:  # one block: a single copy, no column lookups
+        return np.array(frame.to_numpy(np.float64).T, order="C")
     return np.stack([frame[c].to_numpy(np.float64) for c in COLUMNS])
 
 
