@@ -97,3 +97,17 @@ describe('Settings page', () => {
     wrapper.unmount();
   });
 });
+
+describe('Settings page without the weights', () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it('shows no form with made-up values when the weights cannot be loaded', async () => {
+    const fake = fakeFetch({ 'GET /api/weights': () => ({ status: 503, body: { detail: 'database unavailable' } }) });
+    vi.stubGlobal('fetch', fake.fetch);
+    const wrapper = mount(SettingsView, { global: { plugins: [createPinia()] } });
+    await flushPromises();
+    expect(wrapper.find('[data-testid="weights-form"]').exists()).toBe(false);
+    expect(wrapper.get('[data-testid="weights-load-error"]').text()).toContain('database unavailable');
+    wrapper.unmount();
+  });
+});
