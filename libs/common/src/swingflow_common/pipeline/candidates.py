@@ -8,7 +8,7 @@ the candidate's `ts_event` is the bar time unless the caller passes its own cloc
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import numpy as np
@@ -48,12 +48,15 @@ def candidates_at(
     rs_rank: float | None = None,
     *,
     ts_event: datetime | None = None,
+    hits: Sequence[SetupHit] | None = None,
 ) -> list[CandidateSignal]:
     """The enabled setups found at bar `i`, as CandidateSignals (none while ATR is unknown).
 
     The snapshot (every feature at `i`, plus `rs_rank`) is built only when a setup hits.
+    `hits`, when given, is what `detect_setups(features, i, config)` already returned.
     """
-    hits = detect_setups(features, i, config)
+    if hits is None:
+        hits = detect_setups(features, i, config)
     if not hits:
         return []
     atr = float(features[ATR_KEY][i]) if ATR_KEY in features else math.nan

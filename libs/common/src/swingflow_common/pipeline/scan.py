@@ -27,7 +27,7 @@ from swingflow_common.pipeline.candidates import candidates_at, evaluate
 from swingflow_common.pipeline.features import compute_features
 from swingflow_common.pipeline.integrate import Evaluation
 from swingflow_common.pipeline.ml_stage import MlScorer, score_batch
-from swingflow_common.pipeline.setups import detect_setups
+from swingflow_common.pipeline.setups import SetupHit, detect_setups
 
 Progress = Callable[[int, int], None]
 ROC_KEY = "roc_63"
@@ -84,7 +84,7 @@ def last_date(dataset: Dataset) -> pd.Timestamp:
     """The latest bar time of any symbol."""
     if not dataset.bars:
         raise ScanError(f"dataset {dataset.name!r} has no symbols")
-    return max(pd.Timestamp(f.index[-1]) for f in dataset.bars.values())
+    return pd.Timestamp(max(int(_ns(f)[-1]) for f in dataset.bars.values()), tz="UTC")
 
 
 def resolve_symbols(dataset: Dataset, symbols: Iterable[str] | None) -> list[str]:
@@ -128,9 +128,9 @@ def _rs_ranks(rocs: dict[str, float], prev: int | None) -> dict[str, float]:
         return {}
     symbols = sorted(rocs)
     index = pd.DatetimeIndex([prev, prev + _DAY_NS], tz="UTC")
-    panel = pd.DataFrame(
-        [[rocs[s] for s in symbols], [math.nan] * len(symbols)], index=index, columns=symbols
-    )
+    values = np.full((2, len(symbols)), np.nan)
+    values[0] = [rocs[s] for s in symbols]
+    panel = pd.DataFrame(values, index=index, columns=symbols)
     ranked = relative_strength.rank(panel).iloc[-1]
     return {str(s): float(v) for s, v in ranked.items() if math.isfinite(v)}
 
@@ -186,7 +186,7 @@ def scan(
     day = (to_utc(asof) if asof is not None else last_date(dataset)).normalize()
     day_ns, end_ns = int(day.value), int(day.value) + _DAY_NS
     scan_set = set(wanted)
-    hits: dict[str, tuple[Features, int]] = {}
+    hits: dict[str, tuple[Features, int, list[SetupHit]]] = {}
     skipped: list[str] = []
     rocs: dict[str, tuple[int, float]] = {}  # symbol -> (its bar before asof, roc_63 there)
     done = 0
@@ -207,8 +207,9 @@ def scan(
             i = len(bars) - 1
             if i >= 1:
                 rocs[symbol] = (int(ns[n - 2]), float(feats[ROC_KEY][i - 1]))
-            if detect_setups(feats, i, config):
-                hits[symbol] = (feats, i)
+            found = detect_setups(feats, i, config)
+            if found:
+                hits[symbol] = (feats, i, found)
         if symbol in scan_set:
             done += 1
             if progress is not None:
@@ -217,8 +218,8 @@ def scan(
     ranks = _rs_ranks({s: r for s, (t, r) in rocs.items() if t == prev and math.isfinite(r)}, prev)
     ts = day.to_pydatetime()
     candidates: list[CandidateSignal] = []
-    for symbol, (feats, i) in hits.items():
-        candidates += candidates_at(symbol, ts, feats, i, config, ranks.get(symbol))
+    for symbol, (feats, i, found) in hits.items():
+        candidates += candidates_at(symbol, ts, feats, i, config, ranks.get(symbol), hits=found)
     outcomes = score_batch(candidates, ml, config)
     evals = sorted(
         (evaluate(c, config, o) for c, o in zip(candidates, outcomes, strict=True)),
