@@ -1,12 +1,13 @@
 """Candlestick patterns: how strongly this bar completes a bullish or bearish pattern.
 
-TA-Lib's CDL* functions recognise each pattern on the bar that completes it (+100 bullish,
--100 bearish; a larger magnitude counts as 100). Each
-pattern carries a hand-set weight (not fitted): three-bar confirmations highest, single-bar
-shapes lowest, following how much each pattern says on its own. A firing pattern
-contributes weight x |output| / 100, and the contributions combine as a probabilistic OR,
-1 - prod(1 - c), so `cdl_bull` and `cdl_bear` lie in 0..1, are 0 on a bar that completes
-nothing, and grow when several patterns agree.
+TA-Lib's CDL* functions recognise each pattern on the bar that completes it: +100
+bullish, -100 bearish, 80 for an engulfing whose body only ties an edge of the one it
+engulfs (a magnitude above 100 counts as 100). Each pattern carries a hand-set weight
+(not fitted): three-bar confirmations highest, single-bar shapes lowest, following how
+much each pattern says on its own. A firing pattern contributes weight x |output| / 100,
+and the contributions combine as a probabilistic OR, 1 - prod(1 - c), so `cdl_bull` and
+`cdl_bear` lie in 0..1, are 0 on a bar that completes nothing, and grow when several
+patterns agree.
 
 Warm-up: NaN until every pattern can be evaluated (TA-Lib's longest lookback, bar 13),
 since TA-Lib compares each bar with the average body of the bars before it.

@@ -26,7 +26,9 @@ def compute(bars: OHLCV) -> Features:
     mfi = talib.MFI(high, low, close, volume, timeperiod=PERIOD)
     typical = (high + low + close) / 3.0
     flowed = np.zeros(close.shape[0])
-    flowed[1:] = (typical[1:] != typical[:-1]) & (volume[1:] > 0.0)
+    # a change of a few ulps is (h + l + c) / 3 rounding equal prices differently: no move
+    moved = np.abs(typical[1:] - typical[:-1]) > 1e-12 * np.abs(typical[1:])
+    flowed[1:] = moved & (volume[1:] > 0.0)
     no_flow = talib.SUM(flowed, timeperiod=PERIOD) == 0.0
     mfi[no_flow & ~np.isnan(mfi)] = NEUTRAL
     return {"mfi_14": mfi}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from types import ModuleType
 from typing import cast
 
 import numpy as np
@@ -22,13 +23,17 @@ from swingflow_common.analysis.base import OHLCV, Features, FloatArray, Module
 _NOT_MODULES = frozenset({"base", "registry"})
 
 
-def _discover() -> tuple[Module, ...]:
-    """Every per-symbol module in the package, sorted by file name."""
+def discover(package: ModuleType) -> tuple[Module, ...]:
+    """Every per-symbol module in `package`, sorted by file name.
+
+    Raises TypeError for a module with `compute` but no `NAME` or `KEYS`, and ValueError
+    when two modules declare the same key.
+    """
     found: list[Module] = []
-    for info in sorted(pkgutil.iter_modules(analysis.__path__), key=lambda m: m.name):
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
         if info.name in _NOT_MODULES or info.name.startswith("_") or info.ispkg:
             continue
-        module = importlib.import_module(f"{analysis.__name__}.{info.name}")
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
         if not hasattr(module, "compute"):
             continue
         missing = [attr for attr in ("NAME", "KEYS") if not hasattr(module, attr)]
@@ -48,7 +53,7 @@ def _check_unique_keys(modules: list[Module]) -> None:
             owner[key] = module.NAME
 
 
-MODULES: tuple[Module, ...] = _discover()
+MODULES: tuple[Module, ...] = discover(analysis)
 KEYS: tuple[str, ...] = tuple(key for module in MODULES for key in module.KEYS)
 
 
@@ -95,4 +100,4 @@ def analyze_frame(frame: pd.DataFrame) -> Features:
     return analyze(OHLCV.from_frame(frame))
 
 
-__all__ = ["KEYS", "MODULES", "analyze", "analyze_frame"]
+__all__ = ["KEYS", "MODULES", "analyze", "analyze_frame", "discover"]

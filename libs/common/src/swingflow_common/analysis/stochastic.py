@@ -1,11 +1,12 @@
 """Slow stochastic (14, 3, 3): where the close sits in the range of the last 14 bars.
 
 Fast %K = 100 (close - lowest low) / (highest high - lowest low) over 14 bars;
-`stoch_k` is its 3-bar SMA and `stoch_d` the 3-bar SMA of that, as TA-Lib's STOCH with
-its defaults. Built from TA-Lib's MAX, MIN and SMA rather than STOCH itself for one case:
-a 14-bar window with no range (a halted or flat symbol), where STOCH reports 0 (deeply
-oversold) and this module the neutral 50. `stoch_cross_up` is 1.0 when %K crossed above
-%D on this bar or the one before (a momentum turn a day old still counts), else 0.0.
+`stoch_k` is its 3-bar SMA and `stoch_d` the 3-bar SMA of that: TA-Lib's STOCH with
+`fastk_period=14` (its default is 5). Built from TA-Lib's MAX, MIN and SMA rather than
+STOCH itself for one case: a 14-bar window with no range (a halted or flat symbol), where
+STOCH reports 0 (deeply oversold) and this module the neutral 50. `stoch_cross_up` is
+1.0 when %K crossed above %D on this bar or the one before (a momentum turn a day old
+still counts), else 0.0.
 """
 
 from __future__ import annotations
