@@ -41,8 +41,11 @@ def write_result(name: str, payload: dict[str, Any]) -> Path:
     payload = {
         "benchmark": name,
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
         **payload,
     }
     path = RESULTS / f"{name}.json"

@@ -14,7 +14,7 @@ def _wilder(s: pd.Series, n: int) -> pd.Series:
     return s.ewm(alpha=1 / n, adjust=False).mean()
 
 
-def indicators(df: pd.DataFrame) -> pd.DataFrame:  # noqa: PLR0915 - a flat list on purpose
+def indicators(df: pd.DataFrame) -> pd.DataFrame:
     o, h, lo, c, v = df["open"], df["high"], df["low"], df["close"], df["volume"]
     out: dict[str, pd.Series] = {}
     for n in (20, 50, 200):

@@ -18,8 +18,7 @@ BUDGET_S = 1.0
 def run(console: Console) -> None:
     rows = {
         "swingflow_1000": run_child(WORKER, "--symbols", "1000", "--repeats", "5"),
-        "pandas_1000": run_child(WORKER, "--symbols", "1000", "--repeats", "1",
-                                 "--mode", "pandas"),
+        "pandas_1000": run_child(WORKER, "--symbols", "1000", "--repeats", "1", "--mode", "pandas"),
         "swingflow_5000": run_child(WORKER, "--symbols", "5000", "--repeats", "3"),
     }
     fast, naive = rows["swingflow_1000"]["median_s"], rows["pandas_1000"]["median_s"]
@@ -32,9 +31,12 @@ def run(console: Console) -> None:
     path = write_result("scan", summary)
     table = Table("run", "symbols x bars", "median s", "peak RSS MB")
     for name, r in rows.items():
-        table.add_row(name, f"{r['symbols']} x {r['bars']}", f"{r['median_s']:.3f}",
-                      f"{r['peak_rss_mb']:.0f}")
+        table.add_row(
+            name, f"{r['symbols']} x {r['bars']}", f"{r['median_s']:.3f}", f"{r['peak_rss_mb']:.0f}"
+        )
     console.print(table)
     verdict = "within" if summary["within_budget"] else "OVER"
-    console.print(f"1,000-symbol scan {fast:.3f} s ({verdict} the {BUDGET_S:.0f} s budget), "
-                  f"{summary['speedup_vs_pandas']}x the pandas loop -> {path}")
+    console.print(
+        f"1,000-symbol scan {fast:.3f} s ({verdict} the {BUDGET_S:.0f} s budget), "
+        f"{summary['speedup_vs_pandas']}x the pandas loop -> {path}"
+    )

@@ -33,8 +33,10 @@ def main() -> None:
         config = StrategyConfig()
         scan(data.select(list(data.symbols)[:5]), config)  # warm imports and numba's cache
         result = scan(data, config)
-        extra = {"candidates": len(result.evaluations),
-                 "confirmed": sum(e.status == "confirmed" for e in result.evaluations)}
+        extra = {
+            "candidates": len(result.evaluations),
+            "confirmed": sum(e.status == "confirmed" for e in result.evaluations),
+        }
 
         def run() -> object:
             return scan(data, config)
@@ -48,10 +50,20 @@ def main() -> None:
 
     median, runs = median_seconds(run, args.repeats)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"mode": args.mode, "symbols": args.symbols, "bars": args.bars,
-                      "median_s": round(median, 4), "runs_s": [round(r, 4) for r in runs],
-                      "peak_rss_mb": round(peak / 1024, 1),
-                      "data_rss_mb": round(rss_data / 1024, 1), **extra}))
+    print(
+        json.dumps(
+            {
+                "mode": args.mode,
+                "symbols": args.symbols,
+                "bars": args.bars,
+                "median_s": round(median, 4),
+                "runs_s": [round(r, 4) for r in runs],
+                "peak_rss_mb": round(peak / 1024, 1),
+                "data_rss_mb": round(rss_data / 1024, 1),
+                **extra,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

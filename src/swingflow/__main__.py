@@ -1,0 +1,3 @@
+from swingflow.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""`swingflow up`: the whole platform on one machine, each service its own process."""
