@@ -19,7 +19,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from swingflow_common.analysis import relative_strength, roc
-from swingflow_common.analysis.base import OHLCV, Features
+from swingflow_common.analysis.base import OHLCV
 from swingflow_common.config import StrategyConfig
 from swingflow_common.data.dataset import Dataset, DateLike, to_utc
 from swingflow_common.messages import STAGE_NAMES, CandidateSignal
@@ -27,7 +27,7 @@ from swingflow_common.pipeline.candidates import candidates_at, evaluate
 from swingflow_common.pipeline.features import compute_features
 from swingflow_common.pipeline.integrate import Evaluation
 from swingflow_common.pipeline.ml_stage import MlScorer, score_batch
-from swingflow_common.pipeline.setups import SetupHit, detect_setups
+from swingflow_common.pipeline.setups import detect_setups
 
 Progress = Callable[[int, int], None]
 ROC_KEY = "roc_63"
@@ -135,6 +135,12 @@ def _rs_ranks(rocs: dict[str, float], prev: int | None) -> dict[str, float]:
     return {str(s): float(v) for s, v in ranked.items() if math.isfinite(v)}
 
 
+def _with_rank(candidate: CandidateSignal, rank: float | None) -> CandidateSignal:
+    """The candidate with its relative-strength rank in the snapshot (a float or None)."""
+    features = {**candidate.features, "rs_rank": rank}
+    return candidate.model_copy(update={"features": features})
+
+
 def _rank_key(e: Evaluation) -> tuple[bool, float, str, str]:
     return (not e.confirmed, -e.total, e.candidate.symbol, e.candidate.setup)
 
@@ -185,8 +191,9 @@ def scan(
     wanted = resolve_symbols(dataset, symbols)
     day = (to_utc(asof) if asof is not None else last_date(dataset)).normalize()
     day_ns, end_ns = int(day.value), int(day.value) + _DAY_NS
+    ts = day.to_pydatetime()
     scan_set = set(wanted)
-    hits: dict[str, tuple[Features, int, list[SetupHit]]] = {}
+    unranked: list[CandidateSignal] = []  # rs_rank is stamped once every symbol is seen
     skipped: list[str] = []
     rocs: dict[str, tuple[int, float]] = {}  # symbol -> (its bar before asof, roc_63 there)
     done = 0
@@ -208,18 +215,15 @@ def scan(
             if i >= 1:
                 rocs[symbol] = (int(ns[n - 2]), float(feats[ROC_KEY][i - 1]))
             found = detect_setups(feats, i, config)
-            if found:
-                hits[symbol] = (feats, i, found)
+            if found:  # the snapshot is built here, so no symbol's features outlive its turn
+                unranked += candidates_at(symbol, ts, feats, i, config, hits=found)
         if symbol in scan_set:
             done += 1
             if progress is not None:
                 progress(done, len(wanted))
     prev = max((t for t, _ in rocs.values()), default=None)
     ranks = _rs_ranks({s: r for s, (t, r) in rocs.items() if t == prev and math.isfinite(r)}, prev)
-    ts = day.to_pydatetime()
-    candidates: list[CandidateSignal] = []
-    for symbol, (feats, i, found) in hits.items():
-        candidates += candidates_at(symbol, ts, feats, i, config, ranks.get(symbol), hits=found)
+    candidates = [_with_rank(c, ranks.get(c.symbol)) for c in unranked]
     outcomes = score_batch(candidates, ml, config)
     evals = sorted(
         (evaluate(c, config, o) for c, o in zip(candidates, outcomes, strict=True)),
