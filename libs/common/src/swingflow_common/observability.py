@@ -22,7 +22,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, Any
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, start_http_server
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    start_http_server,
+)
 
 DLQ_MESSAGES = Counter(
     "swingflow_dlq_messages",
@@ -43,6 +50,12 @@ PUBLISHED = Counter(
     "swingflow_published_messages",
     "Messages published to JetStream, by stream and whether the server dropped a duplicate.",
     ["stream", "duplicate"],
+)
+SERVICE_READY = Gauge(
+    "swingflow_service_ready",
+    "1 once the service is connected and consuming, 0 while starting or stopping "
+    "(what `swingflow up` shows as health).",
+    ["service"],
 )
 
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
