@@ -41,8 +41,8 @@ def compute(bars: OHLCV) -> Features:
     )
     span = upper - lower
     width = span / middle
-    pctb = np.where(span > 0.0, (close - lower) / np.where(span > 0.0, span, 1.0), 0.5)
-    pctb[np.isnan(span)] = np.nan
+    # a band with no width puts the close in its middle; NaN spans stay NaN (NaN != 0)
+    pctb = np.divide(close - lower, span, out=np.full(close.shape[0], 0.5), where=span != 0.0)
     return {
         "bb_upper": upper,
         "bb_middle": middle,

@@ -24,7 +24,6 @@ def compute(bars: OHLCV) -> Features:
     obv = talib.OBV(bars.close, bars.volume)
     slope = talib.LINEARREG_SLOPE(obv, timeperiod=SLOPE_PERIOD)
     mean_volume = talib.SMA(bars.volume, timeperiod=SLOPE_PERIOD)
-    traded = mean_volume > 0.0
-    scaled = np.where(traded, slope / np.where(traded, mean_volume, 1.0), 0.0)
-    scaled[np.isnan(slope)] = np.nan
+    # 0 where nothing traded; NaN (warm-up) stays NaN since NaN != 0
+    scaled = np.divide(slope, mean_volume, out=np.zeros(slope.shape[0]), where=mean_volume != 0)
     return {"obv": obv, "obv_slope_20": scaled}

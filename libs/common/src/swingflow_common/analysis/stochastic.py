@@ -29,11 +29,13 @@ def compute(bars: OHLCV) -> Features:
     highest = talib.MAX(bars.high, timeperiod=K_PERIOD)
     lowest = talib.MIN(bars.low, timeperiod=K_PERIOD)
     span = highest - lowest
-    has_range = span > 0.0
-    fast_k = np.where(
-        has_range, 100.0 * (bars.close - lowest) / np.where(has_range, span, 1.0), NEUTRAL
+    # no range: neutral; NaN spans (warm-up) stay NaN since NaN != 0
+    fast_k = np.divide(
+        100.0 * (bars.close - lowest),
+        span,
+        out=np.full(span.shape[0], NEUTRAL),
+        where=span != 0.0,
     )
-    fast_k[np.isnan(span)] = np.nan
     k = talib.SMA(fast_k, timeperiod=SLOW_K)
     d = talib.SMA(k, timeperiod=SLOW_D)
     crossed = cross_up(k, d)

@@ -19,7 +19,9 @@ NEUTRAL = -50.0
 
 def compute(bars: OHLCV) -> Features:
     """`willr_14`, NaN for the first 13 bars."""
-    willr = talib.WILLR(bars.high, bars.low, bars.close, timeperiod=PERIOD)
-    no_range = talib.MAX(bars.high, timeperiod=PERIOD) == talib.MIN(bars.low, timeperiod=PERIOD)
-    willr[no_range] = NEUTRAL
+    high, low = bars.high, bars.low
+    willr = talib.WILLR(high, low, bars.close, timeperiod=PERIOD)
+    if (high == low).any():  # a window with no range needs bars with none: rare, so check
+        no_range = talib.MAX(high, timeperiod=PERIOD) == talib.MIN(low, timeperiod=PERIOD)
+        willr[no_range] = NEUTRAL
     return {"willr_14": willr}
