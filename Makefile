@@ -10,10 +10,17 @@ STAMP := $(VENV)/.setup-done
 MEMBERS := libs/common services/feed services/scanner services/signals services/ml \
            services/portfolio services/gateway
 PROJECT_FILES := pyproject.toml $(addsuffix /pyproject.toml,$(MEMBERS))
+WEB := services/gateway/web
+WEB_DEPS := $(WEB)/node_modules/.npm-ci-done
+WEB_STAMP := $(WEB)/dist/.build-done
+WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/scripts $(WEB)/public -type f \
+                 ! -path '$(WEB)/src/types/messages.ts' 2>/dev/null) \
+               $(WEB)/index.html $(WEB)/vite.config.ts $(wildcard $(WEB)/tsconfig*.json) \
+               libs/common/tests/contracts/schemas.json
 
 .PHONY: setup run test test-unit test-integration lint fmt bench lock up down clean
 
-setup: $(STAMP)
+setup: $(STAMP) $(WEB_STAMP)
 
 $(STAMP): requirements.lock requirements-data.txt $(PROJECT_FILES)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,10 +30,21 @@ $(STAMP): requirements.lock requirements-data.txt $(PROJECT_FILES)
 	$(UV) pip install --quiet --python $(PY) --no-deps $(addprefix -e ,$(MEMBERS)) -e .
 	@touch $@
 
+# The dashboard: npm packages only (esbuild's binary is an ordinary npm package); rebuilt
+# only when its sources, its lock file or the message schemas changed.
+$(WEB_DEPS): $(WEB)/package.json $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --no-audit --no-fund
+	@touch $@
+
+$(WEB_STAMP): $(WEB_DEPS) $(WEB_SOURCES)
+	cd $(WEB) && npm run build
+	@touch $@
+
 run: setup
 	$(VENV)/bin/swingflow up
 
 test: setup
+	cd $(WEB) && npm test
 	$(VENV)/bin/pytest
 
 lint: setup
