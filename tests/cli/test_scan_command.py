@@ -7,13 +7,15 @@ import io
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
-from swingflow_common.data import synthetic_universe
-from swingflow_common.messages import STAGE_NAMES
 from typer.testing import CliRunner
 
 from swingflow.cli import app
+from swingflow.commands.scan import OutputFormat, progress_wanted
 from swingflow.scan_output import CSV_COLUMNS
+from swingflow_common.data import synthetic_universe
+from swingflow_common.messages import STAGE_NAMES
 
 runner = CliRunner()
 
@@ -30,8 +32,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data = synthetic_universe(40, 320, seed=3)
     for symbol, frame in data.bars.items():
         out = frame.copy()
-        out.index = out.index.strftime("%Y-%m-%d")
-        out.index.name = "date"
+        out.index = pd.Index(pd.DatetimeIndex(frame.index).strftime("%Y-%m-%d"), name="date")
         out.to_csv(path / f"{symbol}.csv")
     return path
 
@@ -162,3 +163,20 @@ def test_unknown_universe_exits_2() -> None:
     code, _, err = invoke("--universe", "nasdaq-2099")
     assert code == 2
     assert "nasdaq-2099" in err
+
+
+@pytest.mark.parametrize(
+    ("fmt", "output", "stderr_tty", "stdout_tty", "shown"),
+    [
+        ("table", None, True, True, True),
+        ("table", None, False, True, False),  # stderr piped or captured: no bar
+        ("json", None, True, False, False),  # JSON piped to another program: keep it clean
+        ("json", "out.json", True, False, True),  # JSON to a file: the screen is free
+        ("csv", None, True, True, True),
+    ],
+)
+def test_progress_bar_only_where_it_cannot_spoil_output(
+    fmt: str, output: str | None, stderr_tty: bool, stdout_tty: bool, shown: bool
+) -> None:
+    out = Path(output) if output else None
+    assert progress_wanted(OutputFormat(fmt), out, stderr_tty, stdout_tty) is shown

@@ -59,11 +59,13 @@ def _dataset(data: Path | None, universe: str | None) -> Dataset:
         fail(str(err))
 
 
-def _progress_wanted(fmt: OutputFormat, output: Path | None) -> bool:
+def progress_wanted(
+    fmt: OutputFormat, output: Path | None, stderr_tty: bool, stdout_tty: bool
+) -> bool:
     """A progress bar only on a terminal, and never beside machine output on the screen."""
-    if not sys.stderr.isatty():
+    if not stderr_tty:
         return False
-    return fmt is OutputFormat.table or output is not None or sys.stdout.isatty()
+    return fmt is OutputFormat.table or output is not None or stdout_tty
 
 
 def _run(
@@ -75,6 +77,7 @@ def _run(
 ) -> ScanResult:
     import pandas as pd
     from rich.progress import Progress
+
     from swingflow_common.pipeline.scan import ScanError, scan
 
     when = None
@@ -142,7 +145,8 @@ def scan(
     wanted = [s for s in symbols.split(",") if s.strip()] if symbols is not None else None
     if wanted is not None and not wanted:
         fail("--symbols is empty")
-    result = _run(dataset, cfg, asof, wanted, _progress_wanted(fmt, output))
+    show = progress_wanted(fmt, output, sys.stderr.isatty(), sys.stdout.isatty())
+    result = _run(dataset, cfg, asof, wanted, show)
     if result.funnel.symbols_scanned == 0:
         fail(_no_bars_message(dataset, result))
     name = dataset.name
