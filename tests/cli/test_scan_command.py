@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from swingflow.cli import app
 from swingflow.commands.scan import OutputFormat, progress_wanted
 from swingflow.scan_output import CSV_COLUMNS
-from swingflow_common.data import synthetic_universe
+from swingflow_common.data import load_builtin, synthetic_universe
 from swingflow_common.messages import STAGE_NAMES
 
 runner = CliRunner()
@@ -39,10 +39,16 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def sp500_json() -> dict[str, object]:
-    code, out, err = invoke("--format", "json")
-    assert code == 0, err
-    doc: dict[str, object] = json.loads(out)
-    return doc
+    """The JSON scan of the newest of the last 60 S&P 500 sessions with a confirmed signal."""
+    for day in reversed(load_builtin("sp500-2010").dates[-60:]):
+        code, out, err = invoke("--format", "json", "--asof", f"{day:%Y-%m-%d}")
+        assert code == 0, err
+        doc: dict[str, object] = json.loads(out)
+        funnel = doc["funnel"]
+        assert isinstance(funnel, dict)
+        if funnel["confirmed"]:
+            return doc
+    raise AssertionError("no confirmed signal in the last 60 sessions of sp500-2010")
 
 
 def test_json_output_parses_and_carries_every_stage(sp500_json: dict[str, object]) -> None:
