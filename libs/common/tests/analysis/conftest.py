@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
 from swingflow_common.analysis.base import OHLCV
 
 SP500_SYMBOLS = ("AAPL", "MSFT", "XOM", "JPM", "GE", "F", "AMZN", "BBBY")

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import talib
 from factories import random_walk_bars
+
 from swingflow_common.analysis import keltner
 from swingflow_common.analysis.base import OHLCV
 

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+
 from swingflow_common.analysis import relative_strength as rs
 
 
@@ -77,7 +78,7 @@ def test_batch_and_live_agree_on_a_panel_full_of_ties_and_gaps() -> None:
     panel = pd.DataFrame(values, columns=[f"S{k}" for k in range(12)])
     ranked = rs.rank(panel)
     for t in range(1, 30):
-        previous = panel.iloc[t - 1].to_dict()
+        previous = {str(s): float(v) for s, v in panel.iloc[t - 1].items()}
         for symbol in panel.columns:
             live = rs.rank_from_latest(previous, symbol)
             batch = float(ranked.iloc[t][symbol])

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 from factories import random_walk_bars
+
 from swingflow_common.analysis import supertrend
 from swingflow_common.analysis.base import OHLCV
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import talib
 from factories import bars_from_closes, random_walk_bars
+
 from swingflow_common.analysis import support_resistance as sr
 from swingflow_common.analysis.base import OHLCV
 

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from factories import random_walk_bars
+
 from swingflow_common.analysis import volatility_regime
 from swingflow_common.analysis._rolling_rank import rolling_percentile
 from swingflow_common.analysis.base import OHLCV
