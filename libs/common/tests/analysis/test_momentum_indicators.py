@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import talib
-from factories import bars_from_closes
+from factories import bars_from_closes, random_walk_bars
+
 from swingflow_common.analysis import cci, roc, rsi, stochastic, williams_r
 from swingflow_common.analysis.base import OHLCV
 
@@ -75,9 +76,9 @@ def test_stochastic_matches_textbook_and_talib_on_real_bars(
     np.testing.assert_allclose(out["stoch_k"], k, rtol=1e-10)
     np.testing.assert_allclose(out["stoch_d"], d, rtol=1e-10)
     ta_k, ta_d = talib.STOCH(bars.high, bars.low, bars.close, fastk_period=14)
-    # TA-Lib starts both lines at bar 17, where %D is first defined
-    np.testing.assert_allclose(out["stoch_k"][17:], ta_k[17:], rtol=1e-10)
-    np.testing.assert_allclose(out["stoch_d"], ta_d, rtol=1e-10)
+    # bit for bit TA-Lib's STOCH, which starts both lines at bar 17 where %D begins
+    np.testing.assert_array_equal(out["stoch_k"][17:], ta_k[17:])
+    np.testing.assert_array_equal(out["stoch_d"], ta_d)
     assert np.isnan(out["stoch_k"][:15]).all()
     assert np.isnan(out["stoch_d"][:17]).all()
     assert not np.isnan(out["stoch_d"][17:]).any()
@@ -104,6 +105,24 @@ def test_stochastic_extremes_and_flat_range() -> None:
     flat = stochastic.compute(bars_from_closes(FLAT))
     assert (flat["stoch_k"][15:] == 50.0).all()  # no range: neutral, not oversold
     assert (flat["stoch_cross_up"][19:] == 0.0).all()
+
+
+def test_stochastic_is_neutral_only_where_a_halt_leaves_a_window_without_range() -> None:
+    walk = random_walk_bars(120, seed=5)
+    halted = {name: getattr(walk, name).copy() for name in ("open", "high", "low", "close")}
+    for values in halted.values():
+        values[50:70] = walk.close[49]  # 20 bars that never trade away from one price
+    bars = OHLCV(walk.ts, volume=walk.volume, **halted)
+    out = stochastic.compute(bars)
+    ta_k, ta_d = talib.STOCH(bars.high, bars.low, bars.close, fastk_period=14)
+    # windows 63..69 hold only halted bars: fast %K 50, so %K is 50 once 3 of them are in
+    assert (out["stoch_k"][65:70] == 50.0).all()
+    assert ta_k[65] == 0.0  # TA-Lib alone: deeply oversold
+    # elsewhere (before bar 63, and once those fast values leave both averages) TA-Lib's
+    np.testing.assert_array_equal(out["stoch_k"][17:63], ta_k[17:63])
+    np.testing.assert_array_equal(out["stoch_d"][:63], ta_d[:63])
+    # (to rounding: TA-Lib's SMA keeps a running sum, which remembers the 50s in its bits)
+    np.testing.assert_allclose(out["stoch_d"][74:], ta_d[74:], rtol=1e-12)
 
 
 @pytest.mark.parametrize("symbol", SYMBOLS)

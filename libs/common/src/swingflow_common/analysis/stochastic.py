@@ -1,12 +1,11 @@
 """Slow stochastic (14, 3, 3): where the close sits in the range of the last 14 bars.
 
-Fast %K = 100 (close - lowest low) / (highest high - lowest low) over 14 bars;
-`stoch_k` is its 3-bar SMA and `stoch_d` the 3-bar SMA of that: TA-Lib's STOCH with
-`fastk_period=14` (its default is 5). Built from TA-Lib's MAX, MIN and SMA rather than
-STOCH itself for one case: a 14-bar window with no range (a halted or flat symbol), where
-STOCH reports 0 (deeply oversold) and this module the neutral 50. `stoch_cross_up` is
-1.0 when %K crossed above %D on this bar or the one before (a momentum turn a day old
-still counts), else 0.0.
+Fast %K = 100 (close - lowest low) / (highest high - lowest low) over 14 bars (TA-Lib's
+STOCHF); `stoch_k` is its 3-bar SMA and `stoch_d` the 3-bar SMA of that, which is exactly
+TA-Lib's STOCH with `fastk_period=14` (its default is 5), except on a 14-bar window with
+no range (a halted or flat symbol): there STOCH reports a fast %K of 0 (deeply oversold)
+and this module the neutral 50. `stoch_cross_up` is 1.0 when %K crossed above %D on this
+bar or the one before (a momentum turn a day old still counts), else 0.0.
 """
 
 from __future__ import annotations
@@ -26,16 +25,11 @@ NEUTRAL = 50.0
 
 def compute(bars: OHLCV) -> Features:
     """%K (NaN for the first 15 bars), %D (17) and the cross (from bar 19)."""
-    highest = talib.MAX(bars.high, timeperiod=K_PERIOD)
-    lowest = talib.MIN(bars.low, timeperiod=K_PERIOD)
-    span = highest - lowest
-    # no range: neutral; NaN spans (warm-up) stay NaN since NaN != 0
-    fast_k = np.divide(
-        100.0 * (bars.close - lowest),
-        span,
-        out=np.full(span.shape[0], NEUTRAL),
-        where=span != 0.0,
-    )
+    high, low = bars.high, bars.low
+    fast_k, _ = talib.STOCHF(high, low, bars.close, fastk_period=K_PERIOD, fastd_period=1)
+    if (high == low).any():  # a window with no range needs bars with none: rare, so check
+        no_range = talib.MAX(high, timeperiod=K_PERIOD) == talib.MIN(low, timeperiod=K_PERIOD)
+        fast_k[no_range] = NEUTRAL
     k = talib.SMA(fast_k, timeperiod=SLOW_K)
     d = talib.SMA(k, timeperiod=SLOW_D)
     crossed = cross_up(k, d)
