@@ -1,0 +1,183 @@
+"""Paper-trading fills: what one bar does to the book, with no look-ahead.
+
+For a bar of symbol S (bars of one symbol come in time order; an older or repeated bar
+changes nothing):
+
+1. Entry. An allocation waiting since an earlier bar fills at this bar's open, plus
+   adverse slippage (`slippage_bps`), with commission (`commission_bps`) on the money
+   paid. When the bar opens at or beyond the signal's stop or target the setup is void and
+   the allocation is cancelled; when the cash left cannot pay for every share, fewer are
+   bought (none: cancelled).
+2. Exit, for a position (one just opened included, from its open onwards):
+   - a gap: the bar opens at or below the stop -> sold at the open (minus slippage);
+     opens at or above the target -> sold at the open (a resting limit order);
+   - inside the range: the low reaches the stop -> sold at the stop (minus slippage);
+     the high reaches the target -> sold at the target. When both lie in one bar the
+     order of the two is unknown, so the stop is taken (the conservative reading);
+   - on time: after `max_bars_held` bars (the entry bar counting 1) -> sold at the close
+     (minus slippage).
+   Market exits (stop, gap through the stop, time) pay slippage; a target is a limit
+   order and does not. Commission is paid on every sell.
+3. Mark: a position still open is valued at the bar's close.
+
+Fill ids are `<allocation id>-buy` and `<allocation id>-sell`, so a replay makes the same
+ids. A fill's `slippage` is the money lost to slippage (quantity x price difference).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+from swingflow_common.config import RiskSettings
+from swingflow_common.messages import Bar, Fill
+from swingflow_common.portfolio.book import (
+    Book,
+    ClosedTrade,
+    ExitReason,
+    PendingEntry,
+    Position,
+    cancel_pending,
+    close_position,
+    mark,
+    open_position,
+    replace_position,
+)
+from swingflow_common.portfolio.sizing import BPS
+
+_EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class Cancellation:
+    """A pending allocation dropped at the open, and why."""
+
+    allocation_id: str
+    symbol: str
+    reason: Literal["opened_beyond_levels", "insufficient_cash"]
+    detail: str
+
+
+@dataclass(frozen=True)
+class BarOutcome:
+    """The book after one bar, and what happened on it."""
+
+    book: Book
+    fills: tuple[Fill, ...] = ()
+    opened: tuple[Position, ...] = ()
+    closed: tuple[ClosedTrade, ...] = ()
+    cancelled: tuple[Cancellation, ...] = ()
+
+
+def entry_fill(
+    pending: PendingEntry, bar: Bar, book: Book, risk: RiskSettings
+) -> Fill | Cancellation:
+    """The buy fill of a pending allocation at `bar`'s open, or why it is cancelled."""
+    allocation = pending.allocation
+    if not allocation.stop < bar.open < allocation.target:
+        detail = f"opened at {bar.open} outside stop {allocation.stop} / target {allocation.target}"
+        return Cancellation(allocation.id, allocation.symbol, "opened_beyond_levels", detail)
+    price = bar.open * (1.0 + risk.slippage_bps * BPS)
+    per_share = price * (1.0 + risk.commission_bps * BPS)
+    affordable = book.available_cash + pending.reserved  # its own reservation is its to spend
+    quantity = float(min(allocation.quantity, math.floor(affordable / per_share + _EPS)))
+    if quantity < 1:
+        detail = f"{affordable:.2f} cash buys no share at {price:.4f}"
+        return Cancellation(allocation.id, allocation.symbol, "insufficient_cash", detail)
+    return Fill(
+        id=f"{allocation.id}-buy",
+        allocation_id=allocation.id,
+        symbol=allocation.symbol,
+        ts=bar.ts,
+        side="buy",
+        quantity=quantity,
+        price=price,
+        commission=quantity * price * risk.commission_bps * BPS,
+        slippage=quantity * (price - bar.open),
+        reason="entry at the next open"
+        + (
+            "" if quantity == allocation.quantity else f" ({quantity:g} of {allocation.quantity:g})"
+        ),
+        ts_event=bar.ts,
+    )
+
+
+def exit_level(position: Position, bar: Bar, max_bars_held: int) -> tuple[float, ExitReason] | None:
+    """The reference price and reason of the position's exit on `bar`, or None to hold.
+
+    `position.bars_held` already counts `bar`.
+    """
+    if bar.open <= position.stop:
+        return bar.open, "stop_gap"
+    if bar.open >= position.target:
+        return bar.open, "target_gap"
+    if bar.low <= position.stop:
+        return position.stop, "stop"  # also when the target lies in the same bar
+    if bar.high >= position.target:
+        return position.target, "target"
+    if position.bars_held >= max_bars_held:
+        return bar.close, "time"
+    return None
+
+
+def exit_fill(position: Position, bar: Bar, risk: RiskSettings) -> tuple[Fill, ExitReason] | None:
+    """The sell fill that closes the position on `bar`, or None when it holds."""
+    found = exit_level(position, bar, risk.max_bars_held)
+    if found is None:
+        return None
+    level, reason = found
+    is_limit = reason in ("target", "target_gap")
+    price = level if is_limit else level * (1.0 - risk.slippage_bps * BPS)
+    quantity = position.quantity
+    fill = Fill(
+        id=f"{position.allocation_id}-sell",
+        allocation_id=position.allocation_id,
+        symbol=position.symbol,
+        ts=bar.ts,
+        side="sell",
+        quantity=quantity,
+        price=price,
+        commission=quantity * price * risk.commission_bps * BPS,
+        slippage=quantity * (level - price),
+        reason=reason,
+        ts_event=bar.ts,
+    )
+    return fill, reason
+
+
+def on_bar(book: Book, bar: Bar, risk: RiskSettings) -> BarOutcome:
+    """Apply one bar to the book: fill a waiting entry, exit or mark a position."""
+    seen = book.last_bar.get(bar.symbol)
+    if seen is not None and bar.ts <= seen:
+        return BarOutcome(book)  # a repeat or an old bar: already applied
+    fills: list[Fill] = []
+    opened: list[Position] = []
+    closed: list[ClosedTrade] = []
+    cancelled: list[Cancellation] = []
+    pending = book.pending_for(bar.symbol)
+    held = book.position(bar.symbol)
+    if held is not None:
+        book = replace_position(book, held.model_copy(update={"bars_held": held.bars_held + 1}))
+    elif pending is not None and pending.allocation.ts < bar.ts:
+        entry = entry_fill(pending, bar, book, risk)
+        if isinstance(entry, Cancellation):
+            book = cancel_pending(book, pending.allocation.id)
+            cancelled.append(entry)
+        else:
+            book, new = open_position(book, pending, entry)
+            fills.append(entry)
+            opened.append(new)
+    position = book.position(bar.symbol)
+    if position is not None:
+        found = exit_fill(position, bar, risk)
+        if found is None:
+            marked = position.model_copy(update={"last_price": bar.close, "last_ts": bar.ts})
+            book = replace_position(book, marked)
+        else:
+            sell, reason = found
+            book, trade = close_position(book, position, sell, reason)
+            fills.append(sell)
+            closed.append(trade)
+    return BarOutcome(mark(book, bar.symbol, bar.ts), tuple(fills), tuple(opened),
+                      tuple(closed), tuple(cancelled))  # fmt: skip

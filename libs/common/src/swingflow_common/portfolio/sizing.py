@@ -1,0 +1,146 @@
+"""Risk-based position sizing: how many shares of a confirmed signal the book buys, or why none.
+
+    risk budget = equity x risk_per_trade
+    quantity    = floor(risk budget / (entry - stop))                  # lose at most the budget
+                  capped by floor(max_weight_per_symbol x equity / entry)  # concentration
+                  and by floor(available cash / (entry x (1 + commission)))  # no leverage
+
+A signal is rejected, with the reason, when its levels make no sense, when the book has
+already seen a later bar of its symbol (the next open is gone: `stale`), when the symbol is
+already held or pending, when every position slot is taken, or when the quantity is below
+one share. The allocation reserves the estimated cost (entry x quantity + commission);
+the fill, at the next bar's open, settles the real one (`fills.py`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from swingflow_common.config import RiskSettings
+from swingflow_common.messages import Allocation, ConfirmedSignal
+from swingflow_common.portfolio.book import Book, add_pending
+
+RejectionReason = Literal[
+    "invalid_levels",
+    "stale",
+    "already_held",
+    "already_pending",
+    "max_positions",
+    "insufficient_cash",
+    "too_small",
+]
+BPS = 1e-4
+_EPS = 1e-9  # so 99.99999999 shares (a float artefact) count as 100
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A confirmed signal the portfolio does not take, and why."""
+
+    signal_id: str
+    symbol: str
+    reason: RejectionReason
+    detail: str
+
+
+def _floor(x: float) -> int:
+    return math.floor(x + _EPS) if math.isfinite(x) else 0
+
+
+def reservation(quantity: float, price: float, risk: RiskSettings) -> float:
+    """The cash an order of `quantity` at `price` needs, its commission included."""
+    return quantity * price * (1.0 + risk.commission_bps * BPS)
+
+
+def _reject(signal: ConfirmedSignal, reason: RejectionReason, detail: str) -> Rejection:
+    return Rejection(signal.id, signal.symbol, reason, detail)
+
+
+def _gate(signal: ConfirmedSignal, book: Book, risk: RiskSettings) -> Rejection | None:
+    """The first rule the signal breaks before any arithmetic on quantity, or None."""
+    if not signal.stop < signal.entry < signal.target:
+        detail = f"stop {signal.stop} < entry {signal.entry} < target {signal.target} fails"
+        return _reject(signal, "invalid_levels", detail)
+    seen = book.last_bar.get(signal.symbol)
+    if seen is not None and seen > signal.ts:
+        detail = f"bar {seen:%Y-%m-%d} of {signal.symbol} already passed; its next open is gone"
+        return _reject(signal, "stale", detail)
+    if book.position(signal.symbol) is not None:
+        return _reject(signal, "already_held", f"{signal.symbol} is already held")
+    if book.pending_for(signal.symbol) is not None:
+        return _reject(signal, "already_pending", f"{signal.symbol} already waits to fill")
+    taken = len(book.positions) + len(book.pending)
+    if taken >= risk.max_positions:
+        detail = f"{taken} of {risk.max_positions} position slots taken"
+        return _reject(signal, "max_positions", detail)
+    return None
+
+
+def size(
+    signal: ConfirmedSignal,
+    book: Book,
+    risk: RiskSettings,
+    *,
+    ts_event: datetime | None = None,
+) -> Allocation | Rejection:
+    """The allocation for `signal` given the book, or the rejection that says why not.
+
+    The allocation's id is the signal's id (one allocation per signal); `ts_event`
+    defaults to the signal's own, which keeps the function free of clocks.
+    """
+    rejection = _gate(signal, book, risk)
+    if rejection is not None:
+        return rejection
+    equity = book.equity
+    available = book.available_cash
+    per_share = signal.entry - signal.stop
+    budget = equity * risk.risk_per_trade
+    caps = {
+        "risk": _floor(budget / per_share),
+        "weight": _floor(risk.max_weight_per_symbol * equity / signal.entry),
+        "cash": _floor(available / reservation(1, signal.entry, risk)),
+    }
+    binding = min(caps, key=lambda k: caps[k])
+    quantity = caps[binding]
+    if quantity < 1:
+        reason: RejectionReason = "insufficient_cash" if binding == "cash" else "too_small"
+        detail = (
+            f"0 shares: by risk {caps['risk']}, by weight {caps['weight']}, "
+            f"by cash {caps['cash']} (available {available:.2f})"
+        )
+        return _reject(signal, reason, detail)
+    cost = reservation(quantity, signal.entry, risk)
+    risk_amount = quantity * per_share
+    return Allocation(
+        id=signal.id,
+        signal_id=signal.id,
+        symbol=signal.symbol,
+        ts=signal.ts,
+        quantity=quantity,
+        price=signal.entry,
+        stop=signal.stop,
+        target=signal.target,
+        risk_amount=risk_amount,
+        weight=min(1.0, quantity * signal.entry / equity),
+        cash_after=available - cost,
+        reason=(
+            f"{quantity} shares bound by {binding} (risk {caps['risk']}, weight "
+            f"{caps['weight']}, cash {caps['cash']}); risks {risk_amount:.2f} of budget "
+            f"{budget:.2f} = {risk.risk_per_trade:.2%} of equity {equity:.2f}"
+        ),
+        ts_event=ts_event or signal.ts_event,
+    )
+
+
+def allocate(
+    signal: ConfirmedSignal, book: Book, risk: RiskSettings, *, ts_event: datetime | None = None
+) -> tuple[Book, Allocation | Rejection]:
+    """`size` the signal and, when it is taken, add it to the book as a pending entry."""
+    decision = size(signal, book, risk, ts_event=ts_event)
+    if isinstance(decision, Rejection):
+        return book, decision
+    reserved = reservation(decision.quantity, decision.price, risk)
+    return add_pending(book, decision, reserved), decision
