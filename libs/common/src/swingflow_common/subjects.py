@@ -61,6 +61,7 @@ SCANNER_QUEUE = "scanner"
 # JetStream key-value buckets for hot state shared between services.
 ANALYSIS_BUCKET = "analysis"  # latest analysis per symbol (key: symbol token)
 WEIGHTS_BUCKET = "weights"  # the current integration weights (key: "current")
+FEED_BUCKET = "feed"  # the feed's replay cursor (key: the dataset, value: last date published)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ async def test_ensure_streams_twice_keeps_one_identical_config(js: JetStreamCont
     assert set(first) == {spec.name for spec in subjects.STREAMS}
     assert first == second
     names = [str(info.config.name) for info in await js.streams_info()]
-    assert sorted(names) == sorted([*first, "KV_analysis", "KV_weights"])
+    assert sorted(names) == sorted([*first, "KV_analysis", "KV_weights", "KV_feed"])
 
 
 async def test_streams_are_file_backed_with_a_duplicate_window(js: JetStreamContext) -> None:

@@ -30,7 +30,11 @@ from swingflow_common import subjects
 DUPLICATE_WINDOW = 120.0  # seconds
 DAY = 86_400.0
 MAX_AGE: dict[str, float] = {"MARKET": 7 * DAY, "DLQ": 30 * DAY}
-KV_HISTORY: dict[str, int] = {subjects.ANALYSIS_BUCKET: 1, subjects.WEIGHTS_BUCKET: 5}
+KV_HISTORY: dict[str, int] = {
+    subjects.ANALYSIS_BUCKET: 1,
+    subjects.WEIGHTS_BUCKET: 5,
+    subjects.FEED_BUCKET: 1,
+}
 
 
 def stream_config(spec: subjects.StreamSpec) -> StreamConfig:

@@ -1,0 +1,192 @@
+"""Stage 1 over a whole history: the candidates a live scanner emits, bar after bar.
+
+The live scanner sees bars one session at a time; a backtest sees the whole history at
+once. Both must find exactly the same candidates, so both follow one rule, the one of
+`pipeline.scan`:
+
+- the features of bar `i` are those of `compute_features` on the `lookback_bars` bars
+  ending at `i` (all bars from the first when there are fewer);
+- its `rs_rank` is its percentile of `roc_63` among the symbols that had a bar on the
+  session before (`analysis.relative_strength`).
+
+`candidates_for_bars` is the per-symbol step the scanner runs on the bars a batch added:
+since no analysis looks ahead (bit for bit, a property test checks every module), one
+analysis of the bars up to the last new one gives the features of every new bar whose
+window starts at the same bar, so catching up k bars costs one analysis, not k.
+`candidates_over_history` runs it over a dataset, or, with `bar_by_bar=True`, literally
+analyzes each bar's own window (the slow reference the fast paths are tested against).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from swingflow_common.analysis import relative_strength, roc
+from swingflow_common.analysis.base import OHLCV, Features
+from swingflow_common.config import StrategyConfig
+from swingflow_common.data.dataset import Dataset, DateLike, to_utc
+from swingflow_common.messages import CandidateSignal
+from swingflow_common.pipeline.candidates import candidates_at
+from swingflow_common.pipeline.features import compute_features
+from swingflow_common.pipeline.setups import detect_setups
+from swingflow_common.pipeline.snapshot import Snapshot, snapshot_at
+
+RankOf = Callable[[int], float | None]  # bar index -> rs_rank (None: unknown)
+ROC_KEY = "roc_63"
+
+
+@dataclass(frozen=True)
+class BarsAnalysis:
+    """What `candidates_for_bars` found: the candidates, and the snapshot of the last bar
+    it analyzed (without `rs_rank`), for a "latest analysis" view."""
+
+    candidates: list[CandidateSignal]
+    last_index: int
+    last_snapshot: Snapshot
+
+
+def window_start(i: int, lookback: int) -> int:
+    """The first bar of bar `i`'s analysis window."""
+    return max(0, i - lookback + 1)
+
+
+def window_groups(indices: Iterable[int], lookback: int) -> Iterator[tuple[int, list[int]]]:
+    """Sorted bar indices grouped by their window's first bar: one analysis per group."""
+    groups: dict[int, list[int]] = {}
+    for i in sorted(set(indices)):
+        groups.setdefault(window_start(i, lookback), []).append(i)
+    yield from groups.items()
+
+
+def _slice(bars: OHLCV, start: int, stop: int) -> OHLCV:
+    return OHLCV(
+        bars.ts[start:stop],
+        bars.open[start:stop],
+        bars.high[start:stop],
+        bars.low[start:stop],
+        bars.close[start:stop],
+        bars.volume[start:stop],
+    )
+
+
+def bar_time(bars: OHLCV, i: int) -> datetime:
+    """Bar `i`'s open time as a UTC datetime."""
+    stamp: datetime = pd.Timestamp(bars.ts[i], tz="UTC").to_pydatetime()
+    return stamp
+
+
+def _found(
+    symbol: str, bars: OHLCV, feats: Features, i: int, local: int, config: StrategyConfig,
+    rank_of: RankOf,
+) -> list[CandidateSignal]:  # fmt: skip
+    hits = detect_setups(feats, local, config)
+    if not hits:  # the rank (an O(universe) look-up) is only needed when a setup hits
+        return []
+    return candidates_at(symbol, bar_time(bars, i), feats, local, config, rank_of(i), hits=hits)
+
+
+def candidates_for_bars(
+    symbol: str,
+    bars: OHLCV,
+    indices: Sequence[int],
+    config: StrategyConfig,
+    rank_of: RankOf,
+) -> BarsAnalysis:
+    """The candidates at each bar of `indices` (positions in `bars`, the symbol's history).
+
+    Bar `i` is analyzed on its own window (see the module docstring); indices that share
+    a window start share one analysis. Raises ValueError for an empty or out-of-range
+    `indices`.
+    """
+    if not indices or min(indices) < 0 or max(indices) >= len(bars):
+        raise ValueError(f"bar indices {list(indices)[:5]}... outside 0..{len(bars) - 1}")
+    found: list[CandidateSignal] = []
+    last_i, last_snap = -1, {}
+    for start, group in window_groups(indices, config.lookback_bars):
+        feats = compute_features(_slice(bars, start, group[-1] + 1))
+        for i in group:
+            found += _found(symbol, bars, feats, i, i - start, config, rank_of)
+        last_i, last_snap = group[-1], snapshot_at(feats, group[-1] - start)
+    return BarsAnalysis(found, last_i, last_snap)
+
+
+def roc_panel(dataset: Dataset) -> pd.DataFrame:
+    """Every symbol's `roc_63` (the analysis module's) on every date of the dataset."""
+    series = {}
+    for symbol, frame in dataset.bars.items():
+        values = roc.compute(OHLCV.from_frame(frame))[ROC_KEY]
+        series[symbol] = pd.Series(values, index=frame.index)
+    return pd.DataFrame(series).reindex(dataset.dates)
+
+
+def rs_ranks(dataset: Dataset) -> pd.DataFrame:
+    """Date x symbol `rs_rank` of every bar: the lagged percentile of `roc_63`."""
+    return relative_strength.rank(roc_panel(dataset))
+
+
+def _rank_lookup(ranks: pd.Series[float], bars: OHLCV) -> RankOf:
+    values = ranks.reindex(pd.DatetimeIndex(bars.ts, tz="UTC")).to_numpy(np.float64)
+
+    def rank_of(i: int) -> float | None:
+        value = float(values[i])
+        return value if math.isfinite(value) else None
+
+    return rank_of
+
+
+def _bar_by_bar(
+    symbol: str, bars: OHLCV, indices: Sequence[int], config: StrategyConfig, rank_of: RankOf
+) -> list[CandidateSignal]:
+    found: list[CandidateSignal] = []
+    for i in indices:
+        start = window_start(i, config.lookback_bars)
+        feats = compute_features(_slice(bars, start, i + 1))
+        found += _found(symbol, bars, feats, i, i - start, config, rank_of)
+    return found
+
+
+def candidates_over_history(
+    dataset: Dataset,
+    config: StrategyConfig,
+    symbols: Iterable[str] | None = None,
+    start: DateLike | None = None,
+    end: DateLike | None = None,
+    *,
+    bar_by_bar: bool = False,
+) -> list[CandidateSignal]:
+    """Every candidate a live scanner would emit on `dataset`, ordered by (ts, symbol).
+
+    `symbols` limits the symbols analyzed (default: all); every symbol of the dataset
+    still counts in the relative-strength cross-section. `start`/`end` (inclusive) limit
+    the bars candidates are looked for on; earlier bars still feed the indicators.
+    `bar_by_bar=True` analyzes each bar on its own window (slow: the reference).
+    """
+    wanted = sorted(dataset.bars) if symbols is None else [s.upper() for s in symbols]
+    unknown = [s for s in wanted if s not in dataset.bars]
+    if unknown:
+        raise KeyError(f"{dataset.name} has no symbol(s) {', '.join(unknown)}")
+    ranks = rs_ranks(dataset)
+    lo = None if start is None else to_utc(start)
+    hi = None if end is None else to_utc(end)
+    found: list[CandidateSignal] = []
+    for symbol in wanted:
+        frame = dataset.bars[symbol]
+        a = 0 if lo is None else int(frame.index.searchsorted(lo, side="left"))
+        b = len(frame) if hi is None else int(frame.index.searchsorted(hi, side="right"))
+        if b <= a:
+            continue
+        bars = OHLCV.from_frame(frame.iloc[:b])
+        rank_of = _rank_lookup(ranks[symbol], bars)
+        indices = range(a, b)
+        if bar_by_bar:
+            found += _bar_by_bar(symbol, bars, indices, config, rank_of)
+        else:
+            found += candidates_for_bars(symbol, bars, indices, config, rank_of).candidates
+    found.sort(key=lambda c: (c.ts, c.symbol))
+    return found
