@@ -197,6 +197,23 @@ class PositionRow(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class PortfolioBookRow(Base):
+    """The paper book as one row: its state (cash, positions, pending entries) as JSON.
+
+    Every change to the book starts by updating this row (`version + 1`), which locks it
+    (a row lock on PostgreSQL, the write lock on SQLite) until commit: writers from any
+    number of portfolio replicas are serialized and none loses another's update.
+    """
+
+    __tablename__ = "portfolio_book"
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    version: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    cash: Mapped[float]
+    equity: Mapped[float]
+    state: Mapped[JsonDict]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 class PortfolioSnapshotRow(Base):
     __tablename__ = "portfolio_snapshots"
     ts: Mapped[datetime] = mapped_column(primary_key=True)

@@ -243,6 +243,15 @@ async def get_signal(session: AsyncSession, signal_id: str) -> SignalRow | None:
     return await session.get(SignalRow, signal_id)
 
 
+async def get_signals(session: AsyncSession, signal_ids: Iterable[str]) -> dict[str, SignalRow]:
+    """The stored signals among `signal_ids`, by id (one query; absent ids are left out)."""
+    ids = sorted(set(signal_ids))
+    if not ids:
+        return {}
+    rows = await session.scalars(sa.select(SignalRow).where(SignalRow.id.in_(ids)))
+    return {row.id: row for row in rows}
+
+
 # -- portfolio ---------------------------------------------------------------------------
 
 
@@ -250,6 +259,10 @@ async def save_allocation(session: AsyncSession, allocation: Allocation) -> None
     """Record an allocation once; a redelivered one is ignored."""
     row = allocation.model_dump(exclude={"type", "schema_version", "ts_event"})
     await _upsert(session, AllocationRow, [{**row, "created_at": utcnow()}])
+
+
+async def get_allocation(session: AsyncSession, allocation_id: str) -> AllocationRow | None:
+    return await session.get(AllocationRow, allocation_id)
 
 
 async def save_fill(session: AsyncSession, fill: Fill, trade_id: str | None = None) -> None:
