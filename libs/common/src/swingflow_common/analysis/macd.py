@@ -1,10 +1,11 @@
 """MACD (12, 26, 9): the gap between a fast and a slow EMA of the close, and its signal.
 
 TA-Lib's MACD: `macd` = EMA12 - EMA26, `macd_signal` = EMA9 of `macd`, `macd_hist` their
-difference. TA-Lib seeds both EMAs at bar 25 (the fast one from the mean of closes 14..25,
-not 0..11), so the first few dozen values differ from an EMA started at bar 0 by an amount
-that halves about every 4 bars. `macd_cross_up` is 1.0 on the bar where `macd` closes
-above `macd_signal` after being at or below it on the bar before, else 0.0.
+difference. TA-Lib seeds both EMAs at bar 25, the fast one from the mean of closes 14..25
+where StockCharts uses closes 0..11, so the first few dozen values differ from StockCharts'
+by an amount that shrinks by 11/13 a bar (below 1e-6 by bar ~120). `macd_cross_up` is
+1.0 on the bar where `macd` closes above `macd_signal` after being at or below it on the
+bar before, else 0.0.
 """
 
 from __future__ import annotations
