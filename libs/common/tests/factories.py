@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
 from swingflow_common.analysis.base import OHLCV, FloatArray
 
 

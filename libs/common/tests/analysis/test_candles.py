@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import talib
 from factories import daily_ts
+
 from swingflow_common.analysis import candles
 from swingflow_common.analysis.base import OHLCV
 

@@ -12,6 +12,7 @@ import pytest
 from factories import random_walk_bars
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from swingflow_common.analysis import registry
 from swingflow_common.analysis.base import OHLCV
 

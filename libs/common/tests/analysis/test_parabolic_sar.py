@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import talib
 from factories import bars_from_closes, daily_ts, random_walk_bars
+
 from swingflow_common.analysis import parabolic_sar
 from swingflow_common.analysis.base import OHLCV
 

@@ -11,6 +11,7 @@ from types import ModuleType, SimpleNamespace
 import numpy as np
 import pytest
 from factories import random_walk_bars, random_walk_frame
+
 from swingflow_common import analysis
 from swingflow_common.analysis import registry
 from swingflow_common.analysis.base import OHLCV, Features

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from factories import bars_from_closes
+
 from swingflow_common.analysis import adx, macd, moving_averages
 from swingflow_common.analysis.base import OHLCV
 

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from factories import bars_from_closes, random_walk_bars
+
 from swingflow_common.analysis import atr, bollinger
 from swingflow_common.analysis.base import OHLCV
 

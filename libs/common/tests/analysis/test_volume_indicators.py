@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import talib
 from factories import bars_from_closes
+
 from swingflow_common.analysis import mfi, obv
 from swingflow_common.analysis.base import OHLCV
 
