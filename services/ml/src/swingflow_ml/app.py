@@ -1,0 +1,70 @@
+"""The ml service's composition root: settings -> logs, metrics -> broker -> router -> app.
+
+    swingflow service ml      # or: python -c "from swingflow_ml.app import main; main()"
+
+Runs in the foreground until SIGINT or SIGTERM and exits 0 on a clean stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from faststream import FastStream
+
+from swingflow_common.bus import ensure_streams, jetstream, make_broker
+from swingflow_common.observability import (
+    SERVICE_READY,
+    MetricsServer,
+    configure_logging,
+    start_metrics_server,
+)
+from swingflow_common.settings import SettingsError, load_settings
+from swingflow_ml import metrics
+from swingflow_ml.handlers import SERVICE, build_router
+from swingflow_ml.scorer import Scorer, ScorerSlot
+from swingflow_ml.settings import Settings
+
+
+def build_app(settings: Settings | None = None, scorer: Scorer | None = None) -> FastStream:
+    """The service as a FastStream app; `scorer` replaces the neutral one (tests, later models)."""
+    settings = settings or load_settings(Settings)
+    configure_logging(settings.log_level, service=SERVICE)
+    broker = make_broker(settings, SERVICE)
+    slot = ScorerSlot(scorer)
+    broker.include_router(build_router(broker, slot, settings.queue))
+    app = FastStream(broker)
+    served: list[MetricsServer] = []
+
+    @app.on_startup
+    async def prepare() -> None:
+        if settings.metrics_port:
+            served.append(start_metrics_server(settings.metrics_port))
+        await broker.connect()
+        await ensure_streams(jetstream(broker))  # dlq.ml needs its stream
+
+    @app.after_startup
+    async def ready() -> None:
+        metrics.MODEL_LOADED.set(1 if slot.loaded else 0)
+        SERVICE_READY.labels(SERVICE).set(1)
+
+    @app.on_shutdown
+    async def stopping() -> None:
+        SERVICE_READY.labels(SERVICE).set(0)
+
+    @app.after_shutdown
+    async def close() -> None:
+        for server in served:
+            server.close()
+
+    return app
+
+
+def main() -> None:
+    """Run the ml service until SIGINT/SIGTERM; exit 2 on a bad environment."""
+    try:
+        app = build_app()
+    except SettingsError as exc:
+        print(f"ml: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    asyncio.run(app.run())
