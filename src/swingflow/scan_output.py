@@ -17,6 +17,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+
 from swingflow_common.config import StrategyConfig
 from swingflow_common.messages import STAGE_NAMES
 from swingflow_common.pipeline.integrate import Evaluation

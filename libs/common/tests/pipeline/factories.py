@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 import numpy as np
+
 from swingflow_common.analysis.base import FloatArray
 from swingflow_common.messages import CandidateSignal, StageName, StageScore, signal_id
 

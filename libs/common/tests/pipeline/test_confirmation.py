@@ -3,6 +3,7 @@ from __future__ import annotations
 import math
 
 import pytest
+
 from swingflow_common.config import StrategyConfig
 from swingflow_common.pipeline.confirmation import COMPONENT_WEIGHTS, confirm
 

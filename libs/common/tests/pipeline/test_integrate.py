@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from swingflow_common.config import StrategyConfig
 from swingflow_common.messages import ConfirmedSignal, FeatureContribution, StageScore, decode
 from swingflow_common.pipeline.integrate import Evaluation, integrate

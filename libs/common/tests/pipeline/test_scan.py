@@ -11,6 +11,7 @@ from functools import cache
 import numpy as np
 import pandas as pd
 import pytest
+
 from swingflow_common.analysis import relative_strength
 from swingflow_common.analysis.base import OHLCV
 from swingflow_common.analysis.roc import compute as roc_compute

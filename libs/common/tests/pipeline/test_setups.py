@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from swingflow_common.config import KNOWN_SETUPS, StrategyConfig
 from swingflow_common.pipeline.setups import (
     SETUPS,
