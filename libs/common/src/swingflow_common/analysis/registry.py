@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Iterable, Sequence
 from types import ModuleType
 from typing import cast
 
@@ -78,15 +79,25 @@ def _normalized(bars: OHLCV) -> OHLCV:
     )
 
 
-def analyze(bars: OHLCV) -> Features:
-    """Every module's features for one symbol, in one dict of float64 arrays of len(bars).
+def by_name(names: Iterable[str]) -> tuple[Module, ...]:
+    """The modules with these names, in registry order; KeyError names an unknown one."""
+    wanted = set(names)
+    unknown = wanted - {m.NAME for m in MODULES}
+    if unknown:
+        raise KeyError(f"unknown analysis module(s): {', '.join(sorted(unknown))}")
+    return tuple(m for m in MODULES if m.NAME in wanted)
+
+
+def analyze(bars: OHLCV, modules: Sequence[Module] | None = None) -> Features:
+    """Every module's features (or only `modules`') for one symbol, in one dict of float64
+    arrays of len(bars).
 
     Any length works: with fewer bars than a module's warm-up its arrays are all NaN.
     Raises ValueError if two modules return the same key.
     """
     bars = _normalized(bars)
     features: Features = {}
-    for module in MODULES:
+    for module in MODULES if modules is None else modules:
         out = module.compute(bars)
         if not features.keys().isdisjoint(out):
             clash = sorted(features.keys() & out.keys())
@@ -100,4 +111,4 @@ def analyze_frame(frame: pd.DataFrame) -> Features:
     return analyze(OHLCV.from_frame(frame))
 
 
-__all__ = ["KEYS", "MODULES", "analyze", "analyze_frame", "discover"]
+__all__ = ["KEYS", "MODULES", "analyze", "analyze_frame", "by_name", "discover"]

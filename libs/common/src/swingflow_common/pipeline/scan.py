@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
@@ -24,7 +25,7 @@ from swingflow_common.config import StrategyConfig
 from swingflow_common.data.dataset import Dataset, DateLike, to_utc
 from swingflow_common.messages import STAGE_NAMES, CandidateSignal
 from swingflow_common.pipeline.candidates import candidates_at, evaluate
-from swingflow_common.pipeline.features import compute_features
+from swingflow_common.pipeline.features import complete_features, setup_features
 from swingflow_common.pipeline.integrate import Evaluation
 from swingflow_common.pipeline.ml_stage import MlScorer, score_batch
 from swingflow_common.pipeline.setups import detect_setups
@@ -175,6 +176,14 @@ def _roc_before(cols: npt.NDArray[np.float64], ns: npt.NDArray[np.int64], last: 
     return float(roc.compute(_bars(cols, ns, last - 63, last + 1))[ROC_KEY][-1])
 
 
+@dataclass(frozen=True)
+class _SymbolScan:
+    symbol: str
+    roc_at: tuple[int, float] | None
+    skipped: bool
+    candidates: list[CandidateSignal]
+
+
 def scan(
     dataset: Dataset,
     config: StrategyConfig,
@@ -193,31 +202,40 @@ def scan(
     day_ns, end_ns = int(day.value), int(day.value) + _DAY_NS
     ts = day.to_pydatetime()
     scan_set = set(wanted)
-    unranked: list[CandidateSignal] = []  # rs_rank is stamped once every symbol is seen
-    skipped: list[str] = []
-    rocs: dict[str, tuple[int, float]] = {}  # symbol -> (its bar before asof, roc_63 there)
-    done = 0
-    for symbol, frame in dataset.bars.items():
+
+    def one(item: tuple[str, pd.DataFrame]) -> _SymbolScan:
+        symbol, frame = item
         ns = _ns(frame)
         cols = _columns(frame)
         n = int(np.searchsorted(ns, end_ns, side="left"))
         on_day = n > 0 and ns[n - 1] >= day_ns
         before = n - 2 if on_day else n - 1
         if symbol not in scan_set or not on_day:
-            if before >= 0:
-                rocs[symbol] = (int(ns[before]), _roc_before(cols, ns, before))
-            if symbol in scan_set:
-                skipped.append(symbol)
-        else:
-            bars = _bars(cols, ns, max(0, n - config.lookback_bars), n)
-            feats = compute_features(bars)
-            i = len(bars) - 1
-            if i >= 1:
-                rocs[symbol] = (int(ns[n - 2]), float(feats[ROC_KEY][i - 1]))
-            found = detect_setups(feats, i, config)
-            if found:  # the snapshot is built here, so no symbol's features outlive its turn
-                unranked += candidates_at(symbol, ts, feats, i, config, hits=found)
-        if symbol in scan_set:
+            roc_at = (int(ns[before]), _roc_before(cols, ns, before)) if before >= 0 else None
+            return _SymbolScan(symbol, roc_at, symbol in scan_set, [])
+        bars = _bars(cols, ns, max(0, n - config.lookback_bars), n)
+        feats = setup_features(bars)
+        i = len(bars) - 1
+        roc_at = (int(ns[n - 2]), float(feats[ROC_KEY][i - 1])) if i >= 1 else None
+        found = detect_setups(feats, i, config)
+        # The snapshot is built here, so no symbol's features outlive its turn.
+        if not found:
+            return _SymbolScan(symbol, roc_at, False, [])
+        feats = complete_features(feats, bars)
+        cands = candidates_at(symbol, ts, feats, i, config, hits=found)
+        return _SymbolScan(symbol, roc_at, False, cands)
+
+    unranked: list[CandidateSignal] = []  # rs_rank is stamped once every symbol is seen
+    skipped: list[str] = []
+    rocs: dict[str, tuple[int, float]] = {}  # symbol -> (its bar before asof, roc_63 there)
+    done = 0
+    for result in map(one, dataset.bars.items()):
+        if result.roc_at is not None:
+            rocs[result.symbol] = result.roc_at
+        if result.skipped:
+            skipped.append(result.symbol)
+        unranked += result.candidates
+        if result.symbol in scan_set:
             done += 1
             if progress is not None:
                 progress(done, len(wanted))
