@@ -18,7 +18,7 @@ def main() -> None:
     ap.add_argument("--symbols", type=int, default=1000)
     ap.add_argument("--bars", type=int, default=750)
     ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--mode", choices=["swingflow", "pandas"], default="swingflow")
+    ap.add_argument("--mode", choices=["swingflow", "analyze_all", "pandas"], default="swingflow")
     args = ap.parse_args()
 
     from swingflow_common.config import StrategyConfig
@@ -40,6 +40,14 @@ def main() -> None:
 
         def run() -> object:
             return scan(data, config)
+    elif args.mode == "analyze_all":
+        from swingflow_common.analysis.base import OHLCV
+        from swingflow_common.pipeline.features import compute_features
+
+        all_bars = [OHLCV.from_frame(f) for f in data.bars.values()]
+
+        def run() -> object:
+            return [compute_features(b) for b in all_bars]
     else:
         from swingflow.bench.pandas_baseline import indicators
 
