@@ -178,8 +178,8 @@ async def test_not_json_and_wrong_type_are_dead_lettered_with_their_kind(
     # The consumer may finish the two in either order; each must be there with its reason.
     reasons = sorted(letter.reason for letter in await dead_letters(js, service))
     assert len(reasons) == 2
-    assert "Invalid JSON" in reasons[0]
-    assert reasons[1] == f"expected a Bar on {subjects.bars('AAPL')}, got Tick"
+    assert reasons[0] == f"expected a Bar on {subjects.bars('AAPL')}, got Tick"
+    assert "Invalid JSON" in reasons[1]
     assert dlq_count(service, "invalid_json") == 1
     assert dlq_count(service, "unexpected_type") == 1
     assert domain.handled == []
