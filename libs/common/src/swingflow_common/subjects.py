@@ -62,6 +62,7 @@ SCANNER_QUEUE = "scanner"
 ANALYSIS_BUCKET = "analysis"  # latest analysis per symbol (key: symbol token)
 WEIGHTS_BUCKET = "weights"  # the current integration weights (key: "current")
 FEED_BUCKET = "feed"  # the feed's replay cursor (key: the dataset, value: last date published)
+LEADER_BUCKET = "leaders"  # who holds a single-active role (key: the role; entries expire)
 
 
 @dataclass(frozen=True)
