@@ -30,9 +30,10 @@ def sp500() -> Dataset:
 
 
 def sp500_symbols(n: int, offset: int = 0) -> Dataset:
-    """`n` real symbols of the S&P 500 year (every ~20th, for a spread of sectors)."""
+    """`n` real symbols of the S&P 500 year, evenly spread through the alphabet."""
     data = sp500()
-    symbols = sorted(data.bars)[offset::20][:n]
+    everything = sorted(data.bars)
+    symbols = everything[offset :: max(1, len(everything) // n)][:n]
     return data.select(symbols)
 
 

@@ -7,6 +7,7 @@ from collections import Counter
 
 import pytest
 from scanner_helpers import sp500
+
 from swingflow_scanner.partition import Partition, owner
 
 

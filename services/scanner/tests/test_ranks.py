@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+
 from swingflow_common.analysis import relative_strength
 from swingflow_scanner.ranks import RocBook
 

@@ -8,6 +8,7 @@ from functools import cache
 
 import pytest
 from scanner_helpers import CONFIG, day_ordered_bars, sp500_symbols
+
 from swingflow_common.config import StrategyConfig
 from swingflow_common.data import Dataset, synthetic_universe
 from swingflow_common.messages import Bar, CandidateSignal
@@ -27,7 +28,9 @@ def reference(config: StrategyConfig = CONFIG) -> list[CandidateSignal]:
     return candidates_over_history(universe(), config)
 
 
-def run_batches(state: ScannerState, bars: list[Bar], sizes: list[int], seed: int = 1) -> list[CandidateSignal]:
+def run_batches(
+    state: ScannerState, bars: list[Bar], sizes: list[int], seed: int = 1
+) -> list[CandidateSignal]:
     rnd = random.Random(seed)
     out: list[CandidateSignal] = []
     i = 0
@@ -65,7 +68,9 @@ def test_replicas_split_the_symbols_and_together_find_everything() -> None:
     bars = day_ordered_bars(universe())
     found = [run_batches(ScannerState(CONFIG, Partition(i, 3)), bars, [100, 700]) for i in range(3)]
     symbols = [{c.symbol for c in f} for f in found]
-    assert all(symbols) and not (symbols[0] & symbols[1] or symbols[1] & symbols[2] or symbols[0] & symbols[2])
+    assert all(symbols) and not (
+        symbols[0] & symbols[1] or symbols[1] & symbols[2] or symbols[0] & symbols[2]
+    )
     merged = sorted((c for f in found for c in f), key=lambda c: (c.ts, c.symbol))
     assert_same(merged, reference())
 

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from swingflow_common.messages import Tick
 from swingflow_scanner.ticks import TickAggregator, TickFit, session_end, session_of
 
