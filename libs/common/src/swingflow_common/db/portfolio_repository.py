@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from swingflow_common.db.models import (
+    FillRow,
     PortfolioBookRow,
     PortfolioSnapshotRow,
     PositionRow,
@@ -169,3 +170,15 @@ async def list_trades(
         query = query.where(TradeRow.status == status)
     query = query.order_by(TradeRow.entry_ts.desc(), TradeRow.id).limit(limit).offset(offset)
     return list((await session.scalars(query)).all())
+
+
+async def fills_at(session: AsyncSession, keys: Iterable[tuple[str, datetime]]) -> list[FillRow]:
+    """The stored fills made on these bars (symbol, bar time), oldest first."""
+    pairs = set(keys)
+    if not pairs:
+        return []
+    query = sa.select(FillRow).where(
+        FillRow.symbol.in_({s for s, _ in pairs}), FillRow.ts.in_({t for _, t in pairs})
+    )
+    rows = (await session.scalars(query.order_by(FillRow.ts, FillRow.id))).all()
+    return [row for row in rows if (row.symbol, row.ts) in pairs]

@@ -1,0 +1,140 @@
+"""portfolio's consumers: confirmed signals -> allocations; bars -> fills, exits and marks.
+
+Bars must reach the book in order (a stop is checked bar by bar), so the bars consumer is
+kept strictly sequential across every replica: `max_ack_pending` equals the batch size,
+so the server hands out no new batch until the last one is acked, and the batch is acked
+only after its commit. A transient failure is retried in place (the messages are kept
+alive meanwhile) rather than nacked, because a nack would let later bars overtake it;
+after `bar_attempts` tries the batch is dead-lettered (`gave_up`) and the book moves on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from typing import TypeVar
+
+from faststream.middlewares import AckPolicy
+from faststream.nats import ConsumerConfig, JStream, NatsBroker, NatsRouter, PullSub
+from faststream.nats.annotations import NatsMessage
+from nats.aio.msg import Msg
+
+from swingflow_common import subjects
+from swingflow_common.bus import (
+    MAX_DELIVER,
+    BatchMessage,
+    dead_letter,
+    decode_or_dead_letter,
+    delivery_count,
+    durable_subscriber,
+    retry_or_dead_letter,
+)
+from swingflow_common.bus.broker import ACK_WAIT
+from swingflow_common.messages import Bar, ConfirmedSignal
+from swingflow_portfolio import metrics
+from swingflow_portfolio.ledger import Ledger
+from swingflow_portfolio.settings import Settings
+
+SERVICE = "portfolio"
+BACKOFF = (0.2, 0.5, 1.0, 2.0, 5.0)  # seconds between tries of a failing batch of bars
+
+log = logging.getLogger("swingflow.portfolio")
+T = TypeVar("T")
+
+
+async def _ack(raw: Msg) -> None:
+    with suppress(Exception):  # acked already, or a test message
+        await raw.ack()
+
+
+async def attempt(work: Callable[[], Awaitable[T]], raws: list[Msg], tries: int) -> T | None:
+    """`work()` until it succeeds, at most `tries` times, keeping `raws` from redelivery."""
+    for n in range(tries):
+        try:
+            return await work()
+        except Exception:
+            log.warning("bars batch failed (try %d of %d)", n + 1, tries, exc_info=True)
+            if n + 1 == tries:
+                return None
+            for raw in raws:
+                with suppress(Exception):
+                    await raw.in_progress()
+            await asyncio.sleep(BACKOFF[min(n, len(BACKOFF) - 1)])
+    return None
+
+
+async def apply_batch(
+    broker: NatsBroker, ledger: Ledger, settings: Settings, raws: list[Msg]
+) -> None:
+    """Decode a batch of bars, apply it to the book, announce the fills, then ack it all."""
+    bars: list[Bar] = []
+    kept: list[Msg] = []
+    for raw in raws:
+        bar = await decode_or_dead_letter(broker, SERVICE, raw, Bar)
+        if bar is None:
+            continue
+        if bar.interval != settings.interval:
+            metrics.BARS.labels("other_interval").inc()
+            continue
+        bars.append(bar)
+        kept.append(raw)
+    if bars:
+        redelivered = any(delivery_count(raw) > 1 for raw in kept)
+        applied = await attempt(
+            lambda: ledger.apply_bars(bars, redelivered), kept, settings.bar_attempts
+        )
+        if applied is None:
+            for raw in kept:
+                reason = f"gave up after {settings.bar_attempts} tries of its batch"
+                await dead_letter(broker, SERVICE, raw.subject, raw.data, reason, "gave_up")
+        else:
+            metrics.BARS.labels("applied").inc(len(bars))
+            announced = await attempt(
+                lambda: ledger.announce(applied.fills), kept, settings.bar_attempts
+            )
+            if announced is None:
+                log.error(
+                    "fills stored but not announced", extra={"fills": [f.id for f in applied.fills]}
+                )
+    for raw in raws:
+        await _ack(raw)
+
+
+def bars_subscriber(router: NatsRouter, settings: Settings) -> Callable[..., object]:
+    """The durable pull consumer of bars, one batch in flight across all replicas."""
+    size = settings.bars_batch_size
+    return router.subscriber(
+        subjects.BARS_ALL,
+        stream=JStream("MARKET", declare=False),
+        durable=settings.bars_durable,
+        config=ConsumerConfig(
+            durable_name=settings.bars_durable,
+            max_deliver=MAX_DELIVER,
+            ack_wait=ACK_WAIT,
+            max_ack_pending=size,
+        ),
+        pull_sub=PullSub(batch_size=size, timeout=settings.fetch_timeout, batch=True),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+    )
+
+
+def build_router(broker: NatsBroker, ledger: Ledger, settings: Settings) -> NatsRouter:
+    router = NatsRouter()
+
+    @durable_subscriber(router, subjects.CONFIRMED_ALL, "SIGNALS", settings.signals_durable,
+                        fetch_timeout=settings.fetch_timeout)  # fmt: skip
+    async def on_confirmed(message: NatsMessage) -> None:
+        raw = message.raw_message
+        signal = await decode_or_dead_letter(broker, SERVICE, raw, ConfirmedSignal)
+        if signal is None:
+            return
+        async with retry_or_dead_letter(broker, SERVICE, raw):
+            await ledger.allocate(signal, redelivered=delivery_count(raw) > 1)
+
+    @bars_subscriber(router, settings)
+    async def on_bars(batch: BatchMessage) -> None:
+        await apply_batch(broker, ledger, settings, batch.raw_message)
+
+    return router

@@ -1,0 +1,164 @@
+"""The portfolio's unit of work: lock the book, apply the pure domain, store, then announce.
+
+Two events change the book: a confirmed signal (`allocate`) and a batch of bars
+(`apply_bars`). Each runs in one transaction that starts by locking the book row
+(`portfolio_repository.lock_book`), so any number of replicas, and the two consumers of
+one process, take turns; an asyncio lock keeps one process from queueing on its own
+database lock. Publishing happens after the commit.
+
+Idempotent: an allocation already stored is not sized again (a redelivery announces it
+again, and the server drops a duplicate), and a bar at or before the last one applied to
+its symbol changes nothing (a redelivered bar re-announces the fills stored for it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from faststream.nats import NatsBroker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from swingflow_common import subjects
+from swingflow_common.bus import publish
+from swingflow_common.config import RiskSettings
+from swingflow_common.db import portfolio_repository as store
+from swingflow_common.db import repository
+from swingflow_common.db.models import AllocationRow, FillRow
+from swingflow_common.messages import Allocation, Bar, ConfirmedSignal, Fill, utcnow
+from swingflow_common.portfolio import Book, Rejection, allocate, on_bar
+from swingflow_common.portfolio.fills import BarOutcome
+from swingflow_portfolio import metrics
+
+log = logging.getLogger("swingflow.portfolio")
+
+
+def allocation_of(row: AllocationRow) -> Allocation:
+    """The Allocation a stored row was announced as."""
+    fields = ("id", "signal_id", "symbol", "ts", "side", "quantity", "price", "stop", "target",
+              "risk_amount", "weight", "cash_after", "reason")  # fmt: skip
+    return Allocation.model_validate(
+        {**{f: getattr(row, f) for f in fields}, "ts_event": row.created_at}
+    )
+
+
+def fill_of(row: FillRow) -> Fill:
+    """The Fill a stored row was announced as."""
+    fields = ("id", "allocation_id", "symbol", "ts", "side", "quantity", "price", "commission",
+              "slippage", "reason")  # fmt: skip
+    return Fill.model_validate({**{f: getattr(row, f) for f in fields}, "ts_event": row.created_at})
+
+
+@dataclass
+class BarsApplied:
+    """What one batch of bars did: the fills to announce, and the book after it."""
+
+    fills: list[Fill]
+    book: Book
+
+
+class Ledger:
+    """The paper book behind the portfolio service."""
+
+    def __init__(
+        self,
+        broker: NatsBroker,
+        sessions: async_sessionmaker[AsyncSession],
+        risk: RiskSettings,
+        book_id: str = "paper",
+    ) -> None:
+        self.broker = broker
+        self.sessions = sessions
+        self.risk = risk
+        self.book_id = book_id
+        self._lock = asyncio.Lock()
+
+    @property
+    def initial(self) -> Book:
+        return Book.open(self.risk.initial_cash)
+
+    async def read(self) -> Book:
+        """The book as stored (the initial book before the first event)."""
+        async with self.sessions() as session:
+            return await store.read_book(session, self.book_id) or self.initial
+
+    async def allocate(
+        self, signal: ConfirmedSignal, redelivered: bool = False
+    ) -> Allocation | Rejection | None:
+        """Size `signal`, store and announce the allocation; None when decided before."""
+        start = time.perf_counter()
+        async with self._lock, self.sessions.begin() as session:
+            book = await store.lock_book(session, self.initial, self.book_id)
+            stored = await repository.get_allocation(session, signal.id)
+            if stored is None:
+                book, decision = allocate(signal, book, self.risk, ts_event=utcnow())
+                if isinstance(decision, Allocation):
+                    await repository.save_allocation(session, decision)
+                    await store.save_book(session, book, self.book_id)
+        metrics.ALLOCATION_SECONDS.observe(time.perf_counter() - start)
+        if stored is not None:
+            if not redelivered:
+                return None
+            decision = allocation_of(stored)
+        if isinstance(decision, Rejection):
+            metrics.REJECTIONS.labels(decision.reason).inc()
+            log.info("signal not taken", extra={"signal_id": signal.id, "reason": decision.reason,
+                                                "detail": decision.detail})  # fmt: skip
+            return decision
+        await publish(self.broker, subjects.ALLOCATIONS, decision)
+        if stored is None:
+            metrics.ALLOCATIONS.inc()
+            metrics.SIGNAL_TO_ALLOCATION.observe(
+                max(0.0, (utcnow() - signal.ts_event).total_seconds())
+            )
+            metrics.export(book)
+            extra = {"allocation_id": decision.id, "quantity": decision.quantity,
+                     "reason": decision.reason}  # fmt: skip
+            log.info("allocated", extra=extra)
+        return decision
+
+    async def apply_bars(self, bars: Sequence[Bar], redelivered: bool = False) -> BarsApplied:
+        """Apply bars to the book and store what they did (not yet announced)."""
+        start = time.perf_counter()
+        fills: list[Fill] = []
+        async with self._lock, self.sessions.begin() as session:
+            book = await store.lock_book(session, self.initial, self.book_id)
+            seen = dict(book.last_bar)
+            stale = [b for b in bars if b.symbol in seen and b.ts <= seen[b.symbol]]
+            ts_done = None
+            for bar in sorted(bars, key=lambda b: (b.ts, b.symbol)):
+                if ts_done is not None and bar.ts != ts_done:
+                    await store.save_snapshot(session, book, ts_done)
+                outcome = on_bar(book, bar, self.risk)
+                await self._store(session, outcome)
+                fills.extend(outcome.fills)
+                book, ts_done = outcome.book, bar.ts
+            if ts_done is not None:
+                await store.save_snapshot(session, book, ts_done)
+            await store.save_book(session, book, self.book_id)
+            if redelivered and stale:  # announced before? the server drops what was
+                old = await store.fills_at(session, [(b.symbol, b.ts) for b in stale])
+                fills = [*map(fill_of, old), *fills]
+        metrics.BAR_BATCH_SECONDS.observe(time.perf_counter() - start)
+        metrics.export(book)
+        return BarsApplied(fills, book)
+
+    async def _store(self, session: AsyncSession, outcome: BarOutcome) -> None:
+        await store.open_trades(session, outcome.opened)
+        for fill in outcome.fills:
+            await repository.save_fill(session, fill, trade_id=fill.allocation_id)
+            metrics.FILLS.labels(fill.side, "entry" if fill.side == "buy" else fill.reason).inc()
+        await store.close_trades(session, outcome.closed)
+        for cancel in outcome.cancelled:
+            metrics.CANCELLATIONS.labels(cancel.reason).inc()
+            extra = {"allocation_id": cancel.allocation_id, "detail": cancel.detail}
+            log.info("allocation cancelled at the open", extra=extra)
+
+    async def announce(self, fills: Sequence[Fill]) -> int:
+        """Publish fills (after their commit); ids make a repeat harmless. Returns how many."""
+        for fill in fills:
+            await publish(self.broker, subjects.FILLS, fill)
+        return len(fills)
