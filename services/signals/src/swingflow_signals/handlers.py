@@ -5,6 +5,9 @@ The candidate handler applies the delivery rules by hand because a batch shares 
 request and one transaction: bad messages are dead-lettered and acked, the rest judged
 together; if that raises, each is retried on its own (nacked with a delay, at last
 dead-lettered), so one poisonous candidate never holds back or redelivers its batch.
+
+Every replica hears every weight update (no queue group), so an invalid update is
+dead-lettered once per replica, each letter with the same reason.
 """
 
 from __future__ import annotations

@@ -17,5 +17,5 @@ class Settings(CommonSettings):
 
     ml_timeout: Annotated[float, Field(gt=0, le=30)] = 0.25
     batch_size: Annotated[int, Field(ge=1, le=256)] = 32
-    fetch_timeout: Annotated[float, Field(gt=0, le=30)] = 0.5
+    fetch_timeout: Annotated[float, Field(gt=0, le=30)] = 0.2  # a batch waits at most this
     durable: str = "signals-candidates"
