@@ -52,8 +52,13 @@ def day_ordered_bars(dataset: Dataset) -> list[Bar]:
 
 
 def settings(nats_url: str, database_url: str, **overrides: Any) -> Settings:
-    values = {"nats_url": nats_url, "database_url": database_url, "fetch_timeout_s": 0.2,
-              "tick_timer_s": 0.05, **overrides}  # fmt: skip
+    values = {
+        "nats_url": nats_url,
+        "database_url": database_url,
+        "fetch_timeout_s": 0.2,
+        "tick_timer_s": 0.05,
+        **overrides,
+    }
     return Settings.model_validate(values)
 
 
@@ -84,8 +89,11 @@ async def publish_all(js: JetStreamContext, messages: Sequence[Message]) -> list
         subject = subjects.bars(m.symbol) if isinstance(m, Bar) else subjects.ticks(m.symbol)  # type: ignore[attr-defined]
         mid = msg_id(m)
         headers = {MSG_ID_HEADER: mid} if mid else None
-        futures.append(await js.publish_async(subject, m.model_dump_json().encode(),
-                                              stream=stream_for(subject), headers=headers))  # fmt: skip
+        futures.append(
+            await js.publish_async(
+                subject, m.model_dump_json().encode(), stream=stream_for(subject), headers=headers
+            )
+        )
     return list(await asyncio.gather(*futures))
 
 

@@ -32,28 +32,46 @@ from swingflow_common.pipeline.history import candidates_over_history
 
 pytestmark = pytest.mark.integration
 
-GOOD = {"type": "bar", "schema_version": 1, "symbol": "AAPL", "interval": "1d",
-        "ts": "2010-03-01T00:00:00Z", "open": 10.0, "high": 11.0, "low": 9.0, "close": 10.5,
-        "volume": 1000}  # fmt: skip
+GOOD = {
+    "type": "bar",
+    "schema_version": 1,
+    "symbol": "AAPL",
+    "interval": "1d",
+    "ts": "2010-03-01T00:00:00Z",
+    "open": 10.0,
+    "high": 11.0,
+    "low": 9.0,
+    "close": 10.5,
+    "volume": 1000,
+}
 
 
 def bad(**changes: object) -> bytes:
     return json.dumps({**GOOD, **changes}).encode()
 
 
+INVALID, JSON, TYPE = "invalid_message", "invalid_json", "unexpected_type"
+NO_CLOSE = json.dumps({k: v for k, v in GOOD.items() if k != "close"}).encode()
+TICK = json.dumps(
+    {"type": "tick", "symbol": "AAPL", "ts": "2010-03-01T15:00:00Z", "price": 10.0, "size": 5}
+).encode()
+
 # (payload, the reason's telltale, reason kind)
 MALFORMED: list[tuple[bytes, str, str]] = [
-    (bad(open="ten"), "open: Input should be a valid number", "invalid_message"),
-    (json.dumps({k: v for k, v in GOOD.items() if k != "close"}).encode(), "close: Field required", "invalid_message"),
-    (bad(high=8.0), "high 8.0 is below low 9.0", "invalid_message"),
-    (bad().replace(b'"close": 10.5', b'"close": NaN'), "close", "invalid_message"),
-    (bad(open=1e12, high=1e12), "open: Input should be less than or equal to 10000000", "invalid_message"),
-    (bad(symbol="aa pl"), "symbol 'aa pl' must be 1-16 upper-case", "invalid_message"),
-    (b"this is { not json", "Invalid JSON", "invalid_json"),
-    (json.dumps({"type": "tick", "symbol": "AAPL", "ts": "2010-03-01T15:00:00Z", "price": 10.0,
-                 "size": 5}).encode(), "expected a Bar on md.bars.AAPL, got Tick", "unexpected_type"),
-    (bad(symbol="MSFT"), "symbol MSFT does not match subject md.bars.AAPL", "invalid_message"),
-]  # fmt: skip
+    (bad(open="ten"), "open: Input should be a valid number", INVALID),
+    (NO_CLOSE, "close: Field required", INVALID),
+    (bad(high=8.0), "high 8.0 is below low 9.0", INVALID),
+    (
+        bad().replace(b'"close": 10.5', b'"close": NaN'),
+        "close: Value error, must be a finite number",
+        INVALID,
+    ),
+    (bad(open=1e12, high=1e12), "open: Input should be less than or equal to 10000000", INVALID),
+    (bad(symbol="aa pl"), "symbol 'aa pl' must be 1-16 upper-case", INVALID),
+    (b"this is { not json", "Invalid JSON", JSON),
+    (TICK, "expected a Bar on md.bars.AAPL, got Tick", TYPE),
+    (bad(symbol="MSFT"), "symbol MSFT does not match subject md.bars.AAPL", INVALID),
+]
 
 
 def dlq_count(kind: str) -> float:
@@ -71,9 +89,11 @@ async def stored_bars(sessions: async_sessionmaker[AsyncSession]) -> int:
 
 
 async def test_malformed_bars_go_to_the_dlq_and_no_valid_bar_is_lost(
-    js: JetStreamContext, nats_url: str, database_url: str,
+    js: JetStreamContext,
+    nats_url: str,
+    database_url: str,
     db_sessions: async_sessionmaker[AsyncSession],
-) -> None:  # fmt: skip
+) -> None:
     data = sp500_symbols(6, offset=3)
     valid = day_ordered_bars(data)
     expected = candidates_over_history(data, CONFIG)
@@ -82,8 +102,11 @@ async def test_malformed_bars_go_to_the_dlq_and_no_valid_bar_is_lost(
     kinds_before = {k: dlq_count(k) for _, _, k in MALFORMED}
     async with running(js, db_sessions, settings(nats_url, database_url, batch_size=200)):
         for i, bar in enumerate(valid):
-            await js.publish(subjects.bars(bar.symbol), bar.model_dump_json().encode(),
-                             headers={MSG_ID_HEADER: msg_id(bar) or ""})  # fmt: skip
+            await js.publish(
+                subjects.bars(bar.symbol),
+                bar.model_dump_json().encode(),
+                headers={MSG_ID_HEADER: msg_id(bar) or ""},
+            )
             if i % 150 == 75 and i // 150 < len(MALFORMED):
                 await js.publish(subjects.bars("AAPL"), MALFORMED[i // 150][0])
             if i == 600:
@@ -106,8 +129,13 @@ async def test_malformed_bars_go_to_the_dlq_and_no_valid_bar_is_lost(
         assert got[c.id].base == c.base
 
 
-async def eventually_all(js: JetStreamContext, sessions: async_sessionmaker[AsyncSession],
-                         bars: int, cands: int, letters: int) -> None:  # fmt: skip
+async def eventually_all(
+    js: JetStreamContext,
+    sessions: async_sessionmaker[AsyncSession],
+    bars: int,
+    cands: int,
+    letters: int,
+) -> None:
     from swingflow_common.testing import eventually
 
     async def done() -> bool:

@@ -55,7 +55,7 @@ async def test_scanner_over_nats_equals_the_pure_pipeline_bar_by_bar(
 
         async def caught_up() -> bool:
             info = await js.consumer_info("MARKET", "scanner-0-of-1")
-            return info.num_pending == 0 and info.num_ack_pending == 0
+            return bool(info.num_pending == 0 and info.num_ack_pending == 0)
 
         await eventually(caught_up, within=60)
     got = await candidates(js)

@@ -20,7 +20,8 @@ from swingflow_scanner.state import ScannerState
 
 @cache
 def universe() -> Dataset:
-    return sp500_symbols(16)
+    data: Dataset = sp500_symbols(16)
+    return data
 
 
 @cache
@@ -68,9 +69,10 @@ def test_replicas_split_the_symbols_and_together_find_everything() -> None:
     bars = day_ordered_bars(universe())
     found = [run_batches(ScannerState(CONFIG, Partition(i, 3)), bars, [100, 700]) for i in range(3)]
     symbols = [{c.symbol for c in f} for f in found]
-    assert all(symbols) and not (
-        symbols[0] & symbols[1] or symbols[1] & symbols[2] or symbols[0] & symbols[2]
-    )
+    assert all(symbols)
+    assert not (symbols[0] & symbols[1])
+    assert not (symbols[1] & symbols[2])
+    assert not (symbols[0] & symbols[2])
     merged = sorted((c for f in found for c in f), key=lambda c: (c.ts, c.symbol))
     assert_same(merged, reference())
 
@@ -86,7 +88,8 @@ def test_a_restart_from_stored_bars_continues_exactly() -> None:
     second = ScannerState(CONFIG)
     second.load((s, b[-second.keep(s) :]) for s, b in stored.items())
     after = run_batches(second, bars[cut:], [300])
-    assert before and after
+    assert before
+    assert after
     assert_same(before + after, reference())
 
 
@@ -109,7 +112,8 @@ def test_duplicates_are_ignored_and_late_bars_refused() -> None:
     intake = state.intake([last, older, replace_bar(older, close=older.close * 1.001)])
     assert intake.fits == [Fit.DUPLICATE, Fit.DUPLICATE, Fit.OUT_OF_ORDER]
     assert intake.refused == [2]
-    assert not intake.to_store and not intake.changed
+    assert not intake.to_store
+    assert not intake.changed
 
 
 def test_a_redelivered_duplicate_is_announced_again() -> None:

@@ -44,8 +44,13 @@ def test_the_session_end_follows_daylight_saving() -> None:
 
 def test_a_bar_takes_open_and_close_by_time_even_when_ticks_come_out_of_order() -> None:
     agg = TickAggregator(GRACE)
-    for at, price, size in [((10, 0), 101.0, 100), ((9, 31), 100.0, 50), ((15, 59), 99.5, 10),
-                            ((12, 0), 104.0, 5), ((13, 0), 98.0, 1)]:  # fmt: skip
+    for at, price, size in [
+        ((10, 0), 101.0, 100),
+        ((9, 31), 100.0, 50),
+        ((15, 59), 99.5, 10),
+        ((12, 0), 104.0, 5),
+        ((13, 0), 98.0, 1),
+    ]:
         assert agg.add(tick(ny(WINTER, *at), price, size)).fit is TickFit.AGGREGATED
     (bar,) = agg.close_due(session_end(WINTER) + GRACE)
     assert bar.ts == datetime(2024, 3, 8, tzinfo=UTC)  # midnight UTC, like every daily bar

@@ -13,21 +13,23 @@ import asyncio
 import logging
 import signal
 
-import nats
-
 from swingflow_common.config import ConfigError, StrategyConfig, load_config
-from swingflow_common.db import engine_from_url, migrate_async, session_factory
 from swingflow_common.observability import SERVICE_READY, configure_logging, start_metrics_server
 from swingflow_common.settings import SettingsError, load_settings
-from swingflow_scanner.bar_handler import SERVICE
-from swingflow_scanner.service import Scanner
-from swingflow_scanner.settings import Settings
+from swingflow_scanner.settings import SERVICE, Settings
 
 log = logging.getLogger("swingflow.scanner")
 
 
 async def serve(settings: Settings, config: StrategyConfig, stop: asyncio.Event) -> None:
     """Run the scanner until `stop` is set."""
+    # Imported here, not at the top: the analysis stack takes seconds to import, and a bad
+    # setting should be reported at once.
+    import nats
+
+    from swingflow_common.db import engine_from_url, migrate_async, session_factory
+    from swingflow_scanner.service import Scanner
+
     await migrate_async(settings.database_url)
     engine = engine_from_url(settings.database_url)
     nc = await nats.connect(settings.nats_servers, name=f"swingflow-{SERVICE}-{settings.replica}")

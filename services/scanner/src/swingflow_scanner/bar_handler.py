@@ -29,10 +29,10 @@ from swingflow_common.db import repository
 from swingflow_common.messages import Bar
 from swingflow_scanner import metrics
 from swingflow_scanner.decoding import Rejected, decode_as
+from swingflow_scanner.settings import SERVICE
 from swingflow_scanner.state import Found, ScannerState
 from swingflow_scanner.store import Sessions
 
-SERVICE = "scanner"
 log = logging.getLogger(__name__)
 
 

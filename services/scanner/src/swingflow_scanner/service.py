@@ -29,10 +29,10 @@ from swingflow_common.config import StrategyConfig
 from swingflow_common.messages import ScanJob, utcnow
 from swingflow_common.observability import SERVICE_READY, track_handler
 from swingflow_scanner import metrics
-from swingflow_scanner.bar_handler import SERVICE, BarHandler
+from swingflow_scanner.bar_handler import BarHandler
 from swingflow_scanner.jobs import job_candidates
 from swingflow_scanner.partition import Partition
-from swingflow_scanner.settings import Settings
+from swingflow_scanner.settings import SERVICE, Settings
 from swingflow_scanner.state import ScannerState
 from swingflow_scanner.store import Sessions, rebuild
 from swingflow_scanner.tick_handler import TickHandler

@@ -10,6 +10,8 @@ from pydantic_settings import SettingsConfigDict
 
 from swingflow_common.settings import CommonSettings
 
+SERVICE = "scanner"  # the name in metrics, logs and the dead-letter subject
+
 
 class Settings(CommonSettings):
     """How the scanner consumes and scales.

@@ -25,9 +25,9 @@ from swingflow_common.messages import Bar, Tick, utcnow
 from swingflow_scanner import metrics
 from swingflow_scanner.decoding import Rejected, decode_as
 from swingflow_scanner.partition import Partition
+from swingflow_scanner.settings import SERVICE
 from swingflow_scanner.ticks import NEW_YORK, TickAggregator, TickFit, session_of
 
-SERVICE = "scanner"
 log = logging.getLogger(__name__)
 REPLAY_FETCH = 1_000
 
