@@ -30,7 +30,7 @@ async def run_platform(var_dir: Path, with_feed: bool, console: Console) -> int:
         await own_server.astart()
         nats_url = own_server.url
         console.print(f"nats-server (JetStream) started at {nats_url}, store {var_dir / 'nats'}")
-    database_url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
+    database_url = os.environ.get("DATABASE_URL") or default_database_url(var_dir)
     await migrate_async(database_url)
     console.print(f"database ready: {_redact(database_url)}")
 
@@ -68,7 +68,11 @@ async def _watch(supervisor: Supervisor, js: object, console: Console, stop: asy
     with live if live is not None else contextlib.nullcontext():
         while not stop.is_set():
             supervisor.poll()
-            health = await asyncio.to_thread(lambda: [health_of(c) for c in supervisor.children])
+            health = list(
+                await asyncio.gather(
+                    *(asyncio.to_thread(health_of, c) for c in supervisor.children)
+                )
+            )
             counts = await pipeline_counts(js)  # type: ignore[arg-type]
             if live is not None:
                 live.update(render(health, counts, header))
@@ -80,6 +84,13 @@ async def _watch(supervisor: Supervisor, js: object, console: Console, stop: asy
                 return
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 1.0)
+
+
+def default_database_url(var_dir: Path) -> str:
+    """SQLite under the run's var folder (the same file as the services' default for `var`)."""
+    if var_dir == Path("var"):
+        return DEFAULT_DATABASE_URL
+    return f"sqlite+aiosqlite:///{(var_dir / 'swingflow.db').resolve()}"
 
 
 def loop_time() -> float:

@@ -40,7 +40,7 @@ class ServiceHealth:
 def _ready(port: int, name: str) -> bool | None:
     """True/False from the service's ready gauge; None when the endpoint does not answer."""
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=0.5) as r:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2.0) as r:
             text = r.read().decode()
     except OSError:
         return None

@@ -144,6 +144,9 @@ class NatsServer:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            # Its own session: a terminal's Ctrl-C reaches the owner, which stops the
+            # server last, after every client has drained.
+            start_new_session=True,
         )
 
     def _check_ready(self, deadline: float) -> bool:
