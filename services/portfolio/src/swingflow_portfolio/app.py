@@ -27,6 +27,7 @@ from faststream import FastStream
 from nats.aio.client import Client
 
 from swingflow_common.bus import ensure_streams, jetstream, make_broker
+from swingflow_common.bus.pull import BatchConsumer
 from swingflow_common.config import ConfigError, load_config
 from swingflow_common.db import engine_from_url, migrate_async, session_factory
 from swingflow_common.observability import (
@@ -37,7 +38,7 @@ from swingflow_common.observability import (
 )
 from swingflow_common.settings import SettingsError, load_settings
 from swingflow_portfolio import metrics
-from swingflow_portfolio.handlers import SERVICE, build_router
+from swingflow_portfolio.handlers import SERVICE, apply_batch, bars_spec, build_router
 from swingflow_portfolio.lease import Lease
 from swingflow_portfolio.ledger import Ledger
 from swingflow_portfolio.settings import Settings
@@ -70,6 +71,7 @@ def build_service(settings: Settings | None = None) -> PortfolioService:
     service = PortfolioService(app, ledger)
     served: list[MetricsServer] = []
     clients: list[Client] = []  # the lease's own connection outlives the broker's consumers
+    consumers: list[BatchConsumer] = []
 
     def lost() -> None:
         service.lost = True
@@ -96,11 +98,18 @@ def build_service(settings: Settings | None = None) -> PortfolioService:
 
     @app.after_startup
     async def ready() -> None:
+        consumer = BatchConsumer(jetstream(broker), bars_spec(settings),
+                                 lambda raws: apply_batch(broker, ledger, settings, raws),
+                                 name="bars", service=SERVICE)  # fmt: skip
+        await consumer.start()
+        consumers.append(consumer)
         SERVICE_READY.labels(SERVICE).set(1)
 
     @app.on_shutdown
     async def stopping() -> None:
         SERVICE_READY.labels(SERVICE).set(0)
+        for consumer in consumers:
+            await consumer.stop()  # the batch in hand finishes while the broker is still up
         for task in service._tasks:
             task.cancel()
 

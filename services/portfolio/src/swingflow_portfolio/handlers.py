@@ -1,4 +1,5 @@
-"""portfolio's consumers: confirmed signals -> allocations; bars -> fills, exits and marks.
+"""portfolio's consumers: confirmed signals -> allocations; bars -> fills, exits and marks
+(bars through `bus.pull.BatchConsumer`, see `bars_spec`).
 
 Bars must reach the book in order (a stop is checked bar by bar), so the bars consumer is
 kept strictly sequential across every replica: `max_ack_pending` equals the batch size,
@@ -16,22 +17,19 @@ from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from typing import TypeVar
 
-from faststream.middlewares import AckPolicy
-from faststream.nats import ConsumerConfig, JStream, NatsBroker, NatsRouter, PullSub
+from faststream.nats import NatsBroker, NatsRouter
 from faststream.nats.annotations import NatsMessage
 from nats.aio.msg import Msg
 
 from swingflow_common import subjects
 from swingflow_common.bus import (
-    MAX_DELIVER,
-    BatchMessage,
     dead_letter,
     decode_or_dead_letter,
     delivery_count,
     durable_subscriber,
     retry_or_dead_letter,
 )
-from swingflow_common.bus.broker import ACK_WAIT
+from swingflow_common.bus.pull import PullSpec
 from swingflow_common.messages import Bar, ConfirmedSignal
 from swingflow_portfolio import metrics
 from swingflow_portfolio.ledger import Ledger
@@ -102,22 +100,11 @@ async def apply_batch(
         await _ack(raw)
 
 
-def bars_subscriber(router: NatsRouter, settings: Settings) -> Callable[..., object]:
-    """The durable pull consumer of bars, one batch in flight across all replicas."""
+def bars_spec(settings: Settings) -> PullSpec:
+    """The durable consumer of bars: one batch in flight across every process bound to it."""
     size = settings.bars_batch_size
-    return router.subscriber(
-        subjects.BARS_ALL,
-        stream=JStream("MARKET", declare=False),
-        durable=settings.bars_durable,
-        config=ConsumerConfig(
-            durable_name=settings.bars_durable,
-            max_deliver=MAX_DELIVER,
-            ack_wait=ACK_WAIT,
-            max_ack_pending=size,
-        ),
-        pull_sub=PullSub(batch_size=size, timeout=settings.fetch_timeout, batch=True),
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-    )
+    return PullSpec(subjects.BARS_ALL, "MARKET", settings.bars_durable, batch_size=size,
+                    fetch_timeout=settings.fetch_timeout, max_ack_pending=size)  # fmt: skip
 
 
 def build_router(broker: NatsBroker, ledger: Ledger, settings: Settings) -> NatsRouter:
@@ -132,9 +119,5 @@ def build_router(broker: NatsBroker, ledger: Ledger, settings: Settings) -> Nats
             return
         async with retry_or_dead_letter(broker, SERVICE, raw):
             await ledger.allocate(signal, redelivered=delivery_count(raw) > 1)
-
-    @bars_subscriber(router, settings)
-    async def on_bars(batch: BatchMessage) -> None:
-        await apply_batch(broker, ledger, settings, batch.raw_message)
 
     return router

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from faststream import FastStream
 
 from swingflow_common.bus import ensure_streams, jetstream, make_broker
+from swingflow_common.bus.pull import BatchConsumer
 from swingflow_common.config import ConfigError
 from swingflow_common.db import engine_from_url, migrate_async, session_factory
 from swingflow_common.observability import (
@@ -25,7 +26,7 @@ from swingflow_common.observability import (
     start_metrics_server,
 )
 from swingflow_common.settings import SettingsError, load_settings
-from swingflow_signals.handlers import SERVICE, build_router
+from swingflow_signals.handlers import SERVICE, build_router, candidates_spec, judge_batch
 from swingflow_signals.judge import Judge
 from swingflow_signals.ml_client import MlClient
 from swingflow_signals.settings import Settings
@@ -52,9 +53,10 @@ def build_service(settings: Settings | None = None) -> SignalsService:
     engine = engine_from_url(settings.database_url)
     ml = MlClient(lambda: broker.config.connection_state.connection, settings.ml_timeout)
     judge = Judge(broker, session_factory(engine), weights, ml)
-    broker.include_router(build_router(broker, judge, settings))
+    broker.include_router(build_router(broker, judge))
     app = FastStream(broker)
     served: list[MetricsServer] = []
+    consumers: list[BatchConsumer] = []
 
     @app.on_startup
     async def prepare() -> None:
@@ -68,11 +70,18 @@ def build_service(settings: Settings | None = None) -> SignalsService:
 
     @app.after_startup
     async def ready() -> None:
+        consumer = BatchConsumer(jetstream(broker), candidates_spec(settings),
+                                 lambda raws: judge_batch(broker, judge, raws),
+                                 name="candidates", service=SERVICE)  # fmt: skip
+        await consumer.start()
+        consumers.append(consumer)
         SERVICE_READY.labels(SERVICE).set(1)
 
     @app.on_shutdown
     async def stopping() -> None:
         SERVICE_READY.labels(SERVICE).set(0)
+        for consumer in consumers:
+            await consumer.stop()  # the batch in hand finishes while the broker is still up
 
     @app.after_shutdown
     async def close() -> None:

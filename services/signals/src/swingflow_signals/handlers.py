@@ -1,5 +1,5 @@
-"""signals' subscribers: candidates in batches (one durable shared by every replica), and
-weight updates (core NATS, every replica hears each one).
+"""signals' handlers: candidates in batches (one durable shared by every replica, pulled by
+`bus.pull.BatchConsumer`), and weight updates (core NATS, every replica hears each one).
 
 The candidate handler applies the delivery rules by hand because a batch shares one ML
 request and one transaction: bad messages are dead-lettered and acked, the rest judged
@@ -20,13 +20,8 @@ from faststream.nats.annotations import NatsMessage
 from nats.aio.msg import Msg
 
 from swingflow_common import subjects
-from swingflow_common.bus import (
-    BatchMessage,
-    dead_letter,
-    decode_or_dead_letter,
-    durable_batch_subscriber,
-    retry_or_dead_letter,
-)
+from swingflow_common.bus import dead_letter, decode_or_dead_letter, retry_or_dead_letter
+from swingflow_common.bus.pull import PullSpec
 from swingflow_common.config import ConfigError
 from swingflow_common.messages import CandidateSignal, WeightsUpdated
 from swingflow_signals import metrics
@@ -68,14 +63,20 @@ async def judge_batch(broker: NatsBroker, judge: Judge, raws: list[Msg]) -> None
         await _ack(raw)
 
 
-def build_router(broker: NatsBroker, judge: Judge, settings: Settings) -> NatsRouter:
-    router = NatsRouter()
+def candidates_spec(settings: Settings) -> PullSpec:
+    """The durable consumer of candidates that every replica shares."""
+    return PullSpec(
+        subjects.CANDIDATES_ALL,
+        "SIGNALS",
+        settings.durable,
+        batch_size=settings.batch_size,
+        fetch_timeout=settings.fetch_timeout,
+    )
 
-    @durable_batch_subscriber(router, subjects.CANDIDATES_ALL, "SIGNALS", settings.durable,
-                              batch_size=settings.batch_size,
-                              fetch_timeout=settings.fetch_timeout)  # fmt: skip
-    async def on_candidates(batch: BatchMessage) -> None:
-        await judge_batch(broker, judge, batch.raw_message)
+
+def build_router(broker: NatsBroker, judge: Judge) -> NatsRouter:
+    """The core NATS subscriber of weight updates (candidates come through `candidates_spec`)."""
+    router = NatsRouter()
 
     @router.subscriber(subjects.CONFIG_WEIGHTS_UPDATED)
     async def on_weights(message: NatsMessage) -> None:
