@@ -111,7 +111,9 @@ async def read_stream(js: JetStreamContext, stream: str, subject: str) -> list[M
                 msgs = await sub.fetch(5_000, timeout=0.5)
             except TimeoutError:
                 break
-            out += [decode(m.data) for m in msgs]
+            for m in msgs:
+                await m.ack()
+                out.append(decode(m.data))
     finally:
         await sub.unsubscribe()
     return out

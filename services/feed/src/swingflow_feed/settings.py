@@ -31,7 +31,7 @@ class Settings(CommonSettings):
     dataset: str = "sp500-2010"
     warmup_days: Annotated[int, Field(ge=0)] = 210
     days_per_second: Annotated[float, Field(ge=0.0, le=10_000.0)] = 0.5
-    max_pending: Annotated[int, Field(ge=1)] = 5_000
+    max_pending: Annotated[int, Field(ge=1)] = 20_000
     watch_prefix: str = "scanner-"
     await_consumer_s: Annotated[float, Field(ge=0.0)] = 30.0
     max_in_flight: Annotated[int, Field(ge=1, le=100_000)] = 1_024

@@ -10,6 +10,7 @@ the book never gets ahead of the database.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import Enum
 
 import numpy as np
@@ -28,9 +29,13 @@ class Fit(Enum):
     OUT_OF_ORDER = "out_of_order"
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def bar_ns(bar: Bar) -> int:
-    """The bar's open time as int nanoseconds since the epoch (UTC)."""
-    return int(np.datetime64(bar.ts.replace(tzinfo=None), "ns").astype(np.int64))
+    """The bar's open time as int nanoseconds since the epoch (UTC), in exact integers."""
+    delta = bar.ts - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 10**9 + delta.microseconds * 1_000
 
 
 def bar_row(bar: Bar) -> Row:

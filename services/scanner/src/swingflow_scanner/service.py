@@ -42,7 +42,11 @@ Handler = Callable[[Sequence[Msg]], Awaitable[None]]
 TICK_REPLAY_WINDOW = timedelta(days=3)
 
 
-def consumer_config(durable: str, subject: str, batch: int) -> ConsumerConfig:
+def consumer_config(durable: str, subject: str, batch: int, ordered: bool = True) -> ConsumerConfig:
+    """A durable pull consumer. `ordered`: at most one batch unacked (max_ack_pending), so
+    after a crash the server redelivers that batch before anything newer and bars keep
+    their order; the job queue needs no order, so its replicas may hold jobs side by side.
+    """
     return ConsumerConfig(
         durable_name=durable,
         filter_subject=subject,
@@ -50,7 +54,7 @@ def consumer_config(durable: str, subject: str, batch: int) -> ConsumerConfig:
         ack_policy=AckPolicy.EXPLICIT,
         max_deliver=MAX_DELIVER,
         ack_wait=ACK_WAIT,
-        max_ack_pending=max(1_000, 2 * batch),
+        max_ack_pending=batch if ordered else 1_000,
     )
 
 
@@ -72,9 +76,11 @@ class Scanner:
         self.subs: dict[str, JetStreamContext.PullSubscription] = {}
         self.handlers: dict[str, tuple[Handler, int]] = {}
 
-    async def _subscribe(self, durable: str, subject: str, batch: int) -> None:
+    async def _subscribe(
+        self, durable: str, subject: str, batch: int, ordered: bool = True
+    ) -> None:
         stream = stream_for(subject)
-        config = consumer_config(durable, subject, batch)
+        config = consumer_config(durable, subject, batch, ordered)
         self.subs[durable] = await self.js.pull_subscribe(
             subject, durable=durable, stream=stream, config=config
         )
@@ -97,7 +103,7 @@ class Scanner:
         await self._subscribe(self.partition.bars_durable, subjects.BARS_ALL, s.batch_size)
         self.handlers[self.partition.bars_durable] = (bars, s.batch_size)
         if s.jobs:
-            await self._subscribe(subjects.SCANNER_QUEUE, subjects.SCAN_JOBS, 1)
+            await self._subscribe(subjects.SCANNER_QUEUE, subjects.SCAN_JOBS, 1, ordered=False)
             self.handlers[subjects.SCANNER_QUEUE] = (self.on_jobs, 1)
         if s.ticks:
             acked = await self._acked_through(self.partition.ticks_durable)

@@ -30,7 +30,7 @@ class Settings(CommonSettings):
 
     model_config = SettingsConfigDict(env_prefix="SCANNER_")
 
-    batch_size: Annotated[int, Field(ge=1, le=50_000)] = 5_000
+    batch_size: Annotated[int, Field(ge=1, le=50_000)] = 20_000
     fetch_timeout_s: Annotated[float, Field(gt=0.0, le=60.0)] = 1.0
     replicas: Annotated[int, Field(ge=1, le=1_000)] = 1
     replica: Annotated[int, Field(ge=0)] = 0
