@@ -1,7 +1,12 @@
-"""Fixtures of the signals tests: a config file, a SQLite URL, settings, and DB reads."""
+"""Fixtures of the signals tests: a config file, a SQLite URL and its sessions.
+
+The suite runs with `--import-mode=importlib`, which leaves sys.path alone, so this folder
+is put on it here, for the test modules' `signals_helpers`.
+"""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -10,12 +15,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from swingflow_common.db import engine_from_url, migrate_async, session_factory
 
-from .helpers import write_config
+_HERE = str(Path(__file__).resolve().parent)
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
 
 
 @pytest.fixture
 def config_path(tmp_path: Path) -> Path:
-    return write_config(tmp_path / "swing_config.json")
+    from signals_helpers import write_config
+
+    path: Path = write_config(tmp_path / "swing_config.json")
+    return path
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from prometheus_client import REGISTRY
+from signals_helpers import TS, candidate, confirmed_on_nats, dead_letters, judged, weak
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from swingflow_common import subjects
@@ -34,8 +35,6 @@ from swingflow_common.pipeline import Evaluation, MlOutcome, evaluate, neutral_m
 from swingflow_common.testing import eventually
 from swingflow_signals.app import build_service
 from swingflow_signals.settings import Settings
-
-from .helpers import TS, candidate, confirmed_on_nats, dead_letters, judged, weak
 
 Sessions = async_sessionmaker[AsyncSession]
 

@@ -11,6 +11,7 @@ import nats
 import pytest
 from faststream.nats import TestApp
 from nats.js import JetStreamContext
+from signals_helpers import candidate, dead_letters, judged
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from swingflow_common import subjects
@@ -21,8 +22,6 @@ from swingflow_common.testing import eventually
 from swingflow_signals.app import build_service
 from swingflow_signals.settings import Settings
 from swingflow_signals.weights import Weights, stored_is_newer
-
-from .helpers import candidate, dead_letters, judged
 
 Sessions = async_sessionmaker[AsyncSession]
 DEFAULT = StrategyConfig().weights.as_dict()
