@@ -1,13 +1,17 @@
 """One fetched batch of `md.bars.*`: decode, take in, store, analyze, announce, ack.
 
-The delivery rules of docs/services.md, applied to a batch:
+The delivery rules of docs/services.md, applied to a batch whose order matters:
 - a bad message (not JSON, invalid, a tick on a bar subject, a late or out-of-order bar)
   is dead-lettered with its reason by the symbol's owner, counted and acked; the batch
   goes on;
 - the owned new bars are stored in one transaction, committed before any candidate is
-  published (a failed write is retried, then the batch is rolled back in memory and each
-  message is nacked with a delay, or dead-lettered on its last delivery);
-- a message redelivered after a failure that came after the commit is a duplicate: its
+  published;
+- a transient fault (database locked, NATS timeout) retries the whole batch in place,
+  after a growing delay (the messages are kept `in_progress`), rather than nacking it: a
+  nacked batch would come back after newer bars and be refused as out of order. After
+  `max_attempts` the batch is dead-lettered (`gave_up`) and acked: never dropped silently,
+  never retried forever;
+- a retry, or a redelivery after a crash, finds the bars already taken in: their
   candidates are announced again, and `Nats-Msg-Id` drops what was already published.
 """
 
@@ -30,7 +34,7 @@ from swingflow_common.messages import Bar
 from swingflow_scanner import metrics
 from swingflow_scanner.decoding import Rejected, decode_as
 from swingflow_scanner.settings import SERVICE
-from swingflow_scanner.state import Found, ScannerState
+from swingflow_scanner.state import Found, Intake, ScannerState
 from swingflow_scanner.store import Sessions
 
 log = logging.getLogger(__name__)
@@ -43,37 +47,49 @@ class BarHandler:
         sessions: Sessions,
         state: ScannerState,
         kv: KeyValue | None,
-        db_retries: int = 4,
+        max_attempts: int = MAX_DELIVER,
     ) -> None:
         self.js, self.sessions, self.state, self.kv = js, sessions, state, kv
-        self.db_retries = db_retries
+        self.max_attempts = max_attempts
 
     async def __call__(self, msgs: Sequence[Msg]) -> None:
         started = time.perf_counter()
         metrics.BATCH_MESSAGES.observe(len(msgs))
         kept, bars = await self._decode(msgs)
-        intake = self.state.intake(bars, [delivery_count(m) > 1 for m in kept])
-        for fit in intake.fits:
-            metrics.BARS.labels(fit.value).inc()
-        for position in intake.refused:
-            await self._refuse(kept[position], bars[position])
-        if not await self._store(intake.to_store, kept):
-            self.state.rollback(intake)
-            await self._fail(kept, "storing the bars failed")
-            return
-        try:
-            self.state.record_rocs(intake)
-            found = self.state.analyze(intake)
-            await self._announce(found)
-        except Exception:
-            log.exception("analysis or publishing failed; the batch will be redelivered")
-            await self._fail(kept, "analysis or publishing failed")
-            return
+        for attempt in range(1, self.max_attempts + 1):
+            again = [attempt > 1 or delivery_count(m) > 1 for m in kept]
+            intake = self.state.intake(bars, again)
+            try:
+                await self._handle(intake, kept, bars)
+                break
+            except Exception as exc:
+                metrics.BATCH_FAILURES.inc()
+                log.warning("batch failed; retrying it", exc_info=True, extra={"attempt": attempt})
+                if attempt == self.max_attempts:
+                    await self._give_up(kept, exc)
+                    return
+                await self._hold(kept, RETRY_DELAYS[min(attempt, len(RETRY_DELAYS)) - 1])
         for msg in kept:
             await msg.ack()
         self.state.trim()
+        for fit in intake.fits:
+            metrics.BARS.labels(fit.value).inc()
         self._gauge(bars)
         metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
+
+    async def _handle(self, intake: Intake, kept: Sequence[Msg], bars: Sequence[Bar]) -> None:
+        """Store, then analyze and announce; raises (with the books as before) on a fault."""
+        try:
+            if intake.to_store:
+                async with self.sessions.begin() as session:
+                    await repository.upsert_bars(session, intake.to_store)
+        except BaseException:
+            self.state.rollback(intake)  # not stored: the books must not run ahead
+            raise
+        self.state.record_rocs(intake)
+        await self._announce(self.state.analyze(intake))
+        for position in intake.refused:
+            await self._refuse(kept[position], bars[position])
 
     async def _decode(self, msgs: Sequence[Msg]) -> tuple[list[Msg], list[Bar]]:
         """The valid bars and their messages; the others are dead-lettered and acked."""
@@ -98,20 +114,6 @@ class BarHandler:
         reason = f"out of order: a bar at {bar.ts:%Y-%m-%dT%H:%M}Z after the bar at {last}"
         await dead_letter(self.js, SERVICE, msg.subject, msg.data, reason, "invalid_message")
 
-    async def _store(self, bars: list[Bar], msgs: Sequence[Msg]) -> bool:
-        for attempt in range(self.db_retries):
-            try:
-                if bars:
-                    async with self.sessions.begin() as session:
-                        await repository.upsert_bars(session, bars)
-                return True
-            except Exception:
-                log.warning("storing bars failed", exc_info=True, extra={"attempt": attempt + 1})
-                if attempt + 1 < self.db_retries:
-                    await asyncio.gather(*(m.in_progress() for m in msgs), return_exceptions=True)
-                    await asyncio.sleep(RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)])
-        return False
-
     async def _announce(self, found: Found) -> None:
         """Candidates on `signals.candidate.<SYM>`, then the latest analyses in the KV."""
         await asyncio.gather(
@@ -129,17 +131,19 @@ class BarHandler:
                 )
             )
 
-    async def _fail(self, msgs: Sequence[Msg], why: str) -> None:
-        """Nack each message with a delay, or dead-letter it on its last delivery."""
-        metrics.BATCH_FAILURES.inc()
+    @staticmethod
+    async def _hold(msgs: Sequence[Msg], seconds: float) -> None:
+        """Wait before a retry, keeping the messages ours (their ack timer restarts)."""
+        await asyncio.gather(*(m.in_progress() for m in msgs), return_exceptions=True)
+        await asyncio.sleep(seconds)
+        await asyncio.gather(*(m.in_progress() for m in msgs), return_exceptions=True)
+
+    async def _give_up(self, msgs: Sequence[Msg], exc: Exception) -> None:
+        """Dead-letter (`gave_up`) and ack each message: kept, never retried forever."""
+        reason = f"gave up after {self.max_attempts} attempts: {type(exc).__name__}: {exc}"
         for msg in msgs:
-            delivered = delivery_count(msg)
-            if delivered < MAX_DELIVER:
-                await msg.nak(delay=RETRY_DELAYS[min(delivered, len(RETRY_DELAYS)) - 1])
-            else:
-                reason = f"gave up after {delivered} deliveries: {why}"
-                await dead_letter(self.js, SERVICE, msg.subject, msg.data, reason, "gave_up")
-                await msg.ack()
+            await dead_letter(self.js, SERVICE, msg.subject, msg.data, reason, "gave_up")
+            await msg.ack()
 
     def _gauge(self, bars: list[Bar]) -> None:
         if bars:

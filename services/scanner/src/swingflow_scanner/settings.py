@@ -25,7 +25,8 @@ class Settings(CommonSettings):
       bar built from ticks waits for late prints before it is closed and published.
     - `tick_timer_s` (SCANNER_TICK_TIMER_S): how often open tick bars are checked.
     - `ticks` / `jobs` (SCANNER_TICKS / SCANNER_JOBS): consume md.ticks / scan.jobs.
-    - `db_retries` (SCANNER_DB_RETRIES): attempts to store a batch before it is nacked.
+    - `max_attempts` (SCANNER_MAX_ATTEMPTS): tries of a batch that hits a transient fault
+      (retried in place, in order) before its messages are dead-lettered as `gave_up`.
     """
 
     model_config = SettingsConfigDict(env_prefix="SCANNER_")
@@ -38,7 +39,7 @@ class Settings(CommonSettings):
     tick_timer_s: Annotated[float, Field(gt=0.0, le=3_600.0)] = 5.0
     ticks: bool = True
     jobs: bool = True
-    db_retries: Annotated[int, Field(ge=1, le=20)] = 4
+    max_attempts: Annotated[int, Field(ge=1, le=20)] = 5
 
     @model_validator(mode="after")
     def _replica_in_range(self) -> Self:

@@ -1,0 +1,152 @@
+"""Transient faults: a database that fails for a while and a publish that fails after the
+commit. The batch is redelivered, nothing is lost, nothing is announced twice."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from nats.js import JetStreamContext
+from nats.js.kv import KeyValue
+from prometheus_client import REGISTRY
+from scanner_helpers import (
+    CONFIG,
+    candidates,
+    day_ordered_bars,
+    dead_letters,
+    publish_all,
+    running,
+    settings,
+    sp500_symbols,
+    stream_count,
+)
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from swingflow_common import subjects
+from swingflow_common.bus import ensure_streams
+from swingflow_common.db import engine_from_url, migrate_async, repository, session_factory
+from swingflow_common.observability import SERVICE_READY
+from swingflow_common.pipeline.history import candidates_over_history
+from swingflow_common.testing import eventually
+from swingflow_scanner.bar_handler import BarHandler
+
+pytestmark = pytest.mark.integration
+
+
+class FlakySessions:
+    """A session factory whose first `failures` transactions fail (a locked database)."""
+
+    def __init__(self, real: async_sessionmaker[AsyncSession], failures: int) -> None:
+        self.real, self.failures = real, failures
+
+    def __call__(self) -> AsyncSession:
+        return self.real()
+
+    def begin(self) -> AbstractAsyncContextManager[AsyncSession]:
+        if self.failures > 0:
+            self.failures -= 1
+            raise ConnectionError("database is locked")
+        return self.real.begin()
+
+
+class FlakyKV:
+    """The analysis bucket, failing its first `failures` puts (NATS timed out)."""
+
+    def __init__(self, real: KeyValue, failures: int) -> None:
+        self.real, self.failures = real, failures
+
+    async def put(self, key: str, value: bytes) -> Any:
+        if self.failures > 0:
+            self.failures -= 1
+            raise TimeoutError("nats: timeout")
+        return await self.real.put(key, value)
+
+
+@pytest.fixture
+async def sessions(tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'scanner.db'}"
+    await migrate_async(url)
+    engine = engine_from_url(url)
+    yield session_factory(engine)
+    await engine.dispose()
+
+
+def bar_handler(scanner: Any) -> BarHandler:
+    handler: BarHandler = scanner.handlers[scanner.partition.bars_durable][0]
+    return handler
+
+
+async def test_a_database_that_fails_for_a_while_loses_nothing(
+    js: JetStreamContext, nats_url: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    data = sp500_symbols(5, offset=9)
+    bars = day_ordered_bars(data)
+    expected = candidates_over_history(data, CONFIG)
+    failures = REGISTRY.get_sample_value("swingflow_scanner_batch_failures_total") or 0.0
+    flaky = FlakySessions(sessions, failures=2)  # the first two tries of the first batch
+    conf = settings(nats_url, "sqlite://", ticks=False, jobs=False, max_attempts=5)
+    async with running(js, flaky, conf):  # type: ignore[arg-type,unused-ignore]
+        await publish_all(js, bars)
+        total = len(expected)
+        await eventually(lambda: at_least(js, subjects.CANDIDATES_ALL, total), within=30)
+    assert flaky.failures == 0
+    assert (REGISTRY.get_sample_value("swingflow_scanner_batch_failures_total") or 0) > failures
+    async with sessions() as session:
+        for symbol, frame in data.bars.items():
+            assert len(await repository.latest_bars(session, symbol, 1000)) == len(frame)
+    assert sorted(c.id for c in await candidates(js)) == sorted(c.id for c in expected)
+
+
+async def test_a_publish_that_fails_after_the_commit_is_announced_on_redelivery(
+    js: JetStreamContext, nats_url: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    data = sp500_symbols(5, offset=11)
+    bars = day_ordered_bars(data)
+    expected = candidates_over_history(data, CONFIG)
+    conf = settings(nats_url, "sqlite://", ticks=False, jobs=False, batch_size=len(bars))
+    await ensure_streams(js)
+    await publish_all(js, bars)  # all there before it starts: one batch, one failure
+    duplicates = published("SIGNALS", "true")
+    async with running(js, sessions, conf) as scanner:
+        handler = bar_handler(scanner)
+        real = handler.kv
+        assert real is not None
+        flaky = handler.kv = FlakyKV(real, failures=1)  # type: ignore[assignment,unused-ignore]
+        await eventually(lambda: at_least(js, "$KV.analysis.>", len(data.bars), "KV_analysis"))
+        await eventually(lambda: at_least(js, subjects.CANDIDATES_ALL, len(expected)), within=30)
+    assert flaky.failures == 0
+    got = await candidates(js)
+    assert sorted(c.id for c in got) == sorted(c.id for c in expected)  # each once
+    assert await stream_count(js, "SIGNALS", subjects.CANDIDATES_ALL) == len(expected)
+    assert published("SIGNALS", "true") - duplicates == len(expected)  # announced again
+
+
+def published(stream: str, duplicate: str) -> float:
+    labels = {"stream": stream, "duplicate": duplicate}
+    return REGISTRY.get_sample_value("swingflow_published_messages_total", labels) or 0.0
+
+
+async def test_a_batch_that_keeps_failing_is_dead_lettered_not_retried_forever(
+    js: JetStreamContext, nats_url: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    bars = day_ordered_bars(sp500_symbols(2))[:10]
+    flaky = FlakySessions(sessions, failures=1_000)
+    conf = settings(nats_url, "sqlite://", ticks=False, jobs=False, max_attempts=2)
+    await ensure_streams(js)
+    await publish_all(js, bars)
+    async with running(js, flaky, conf):  # type: ignore[arg-type,unused-ignore]
+        await eventually(lambda: at_least(js, subjects.dlq("scanner"), len(bars), "DLQ"))
+        assert SERVICE_READY.labels("scanner")._value.get() == 1.0  # still up
+    letters = await dead_letters(js)
+    assert sorted(d.payload for d in letters) == sorted(b.model_dump_json() for b in bars)
+    assert {d.reason for d in letters} == {
+        "gave up after 2 attempts: ConnectionError: database is locked"
+    }
+
+
+async def at_least(js: JetStreamContext, subject: str, n: int, stream: str = "") -> bool:
+    count: int = await stream_count(js, stream or "SIGNALS", subject)
+    return count >= n
