@@ -10,11 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import re
+import signal
+import subprocess
+import sys
 import urllib.request
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from nats.js import JetStreamContext
@@ -191,3 +197,75 @@ async def drained(js: JetStreamContext) -> bool:
 async def stream_count(js: JetStreamContext, stream: str, subject: str) -> int:
     info = await js.stream_info(stream, subjects_filter=subject)
     return sum((info.state.subjects or {}).values())
+
+
+# -- `swingflow up` itself, as a user runs it ---------------------------------------------
+
+UP_NATS_LINE = re.compile(r"nats-server \(JetStream\) started at (nats://[^\s,]+)")
+
+
+@dataclass(frozen=True)
+class UpRun:
+    """One `swingflow up` process and the file its console goes to."""
+
+    process: subprocess.Popen[bytes]
+    console: Path
+
+    def nats_url(self) -> str | None:
+        """The URL of the nats-server it started, once its console has said it."""
+        found = UP_NATS_LINE.search(self.console.read_text(errors="replace"))
+        return found.group(1) if found else None
+
+    def stop(self, within: float = 60.0) -> int:
+        """Ctrl-C, as a user stops it; returns its exit code."""
+        self.process.send_signal(signal.SIGINT)
+        return self.process.wait(within)
+
+
+def start_up(var_dir: Path, env: dict[str, str]) -> UpRun:
+    """`swingflow up --var VAR_DIR` in the background, its console in VAR_DIR/../up-N.out.
+
+    NATS_URL and DATABASE_URL are left out of its environment, so it starts its own
+    nats-server storing in VAR_DIR/nats and uses SQLite in VAR_DIR: `make run` on one machine.
+    """
+    base = {k: v for k, v in os.environ.items() if k not in ("NATS_URL", "DATABASE_URL")}
+    console = var_dir.parent / f"up-{len(list(var_dir.parent.glob('up-*.out'))) + 1}.out"
+    with console.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "swingflow", "up", "--var", str(var_dir)],
+            env={**base, "COLUMNS": "400", **env},
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    return UpRun(process, console)
+
+
+def feed_runs(var_dir: Path) -> list[list[dict[str, Any]]]:
+    """The feed's JSON log lines, one list per run (a run starts at 'replay starting')."""
+    runs: list[list[dict[str, Any]]] = []
+    path = var_dir / "log" / "feed.log"
+    for line in path.read_text().splitlines() if path.exists() else []:
+        if not line.startswith("{"):
+            continue
+        entry = json.loads(line)
+        if entry.get("msg") == "replay starting":
+            runs.append([])
+        if runs:
+            runs[-1].append(entry)
+    return runs
+
+
+async def stream_ids(js: JetStreamContext, stream: str, subject: str) -> list[str]:
+    """The `id` of every message stored on `subject`, in stream order (doubles kept)."""
+    expected = await stream_count(js, stream, subject)
+    sub = await js.pull_subscribe(subject, stream=stream)
+    ids: list[str] = []
+    try:
+        while len(ids) < expected:
+            for msg in await sub.fetch(min(1_000, expected - len(ids)), timeout=5):
+                ids.append(str(json.loads(msg.data)["id"]))
+                await msg.ack()
+    finally:
+        await sub.unsubscribe()
+    return ids
