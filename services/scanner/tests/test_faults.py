@@ -86,7 +86,7 @@ async def test_a_database_that_fails_for_a_while_loses_nothing(
     bars = day_ordered_bars(data)
     expected = candidates_over_history(data, CONFIG)
     failures = REGISTRY.get_sample_value("swingflow_scanner_batch_failures_total") or 0.0
-    flaky = FlakySessions(sessions, failures=2)  # the first two tries of the first batch
+    flaky = FlakySessions(sessions, failures=1)  # the first try of the first batch
     conf = settings(nats_url, "sqlite://", ticks=False, jobs=False, max_attempts=5)
     async with running(js, flaky, conf):  # type: ignore[arg-type,unused-ignore]
         await publish_all(js, bars)
