@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 MAX_PRICE = 1e7  # above any listed stock; larger numbers are data errors, not prices
 MAX_VOLUME = 1e13
 

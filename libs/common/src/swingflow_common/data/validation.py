@@ -110,7 +110,7 @@ def _duplicate_issues(index: pd.DatetimeIndex, symbol: str, action: str) -> list
     what = "the last is kept" if action == "kept_last" else "dates must be unique"
     return [
         DataIssue(symbol, ts, "duplicate_date", f"{n} rows share this date; {what}", action)
-        for ts, n in counts.items()
+        for ts, n in zip(pd.DatetimeIndex(counts.index), counts.to_numpy(), strict=True)
     ]
 
 
