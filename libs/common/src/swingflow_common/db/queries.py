@@ -1,0 +1,160 @@
+"""Read-only queries for the gateway's REST API: symbol summaries, the funnel, the portfolio.
+
+Beside `repository` (the writes and the per-message reads the services need), these are
+the summaries a person looks at. Each is a few index-friendly statements that give the
+same answer on SQLite and PostgreSQL; none scans the whole bars table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from swingflow_common.db.models import (
+    AllocationRow,
+    BarRow,
+    PortfolioSnapshotRow,
+    PositionRow,
+    SignalRow,
+    SymbolRow,
+)
+
+
+@dataclass(frozen=True)
+class SymbolSummary:
+    """One symbol's stored history at a glance: last close, and the change from the one before."""
+
+    symbol: str
+    bars: int
+    last_ts: datetime | None
+    last_close: float | None
+    previous_close: float | None
+
+    @property
+    def change_pct(self) -> float | None:
+        if self.last_close is None or not self.previous_close:
+            return None
+        return (self.last_close / self.previous_close - 1.0) * 100.0
+
+
+async def _closes_at(
+    session: AsyncSession, pairs: list[tuple[str, datetime]], interval: str
+) -> dict[str, float]:
+    """The close of each (symbol, ts) bar, by symbol."""
+    if not pairs:
+        return {}
+    query = sa.select(BarRow.symbol, BarRow.close).where(
+        BarRow.interval == interval, sa.tuple_(BarRow.symbol, BarRow.ts).in_(pairs)
+    )
+    return {symbol: float(close) for symbol, close in (await session.execute(query)).all()}
+
+
+async def symbol_summaries(session: AsyncSession, interval: str = "1d") -> list[SymbolSummary]:
+    """Every active symbol, with its bar count, last bar and previous close, by symbol."""
+    stats = (
+        sa.select(
+            BarRow.symbol.label("symbol"),
+            sa.func.count().label("bars"),
+            sa.func.max(BarRow.ts).label("last_ts"),
+        )
+        .where(BarRow.interval == interval)
+        .group_by(BarRow.symbol)
+        .subquery()
+    )
+    rows = (
+        await session.execute(
+            sa.select(SymbolRow.symbol, stats.c.bars, stats.c.last_ts)
+            .outerjoin(stats, stats.c.symbol == SymbolRow.symbol)
+            .where(SymbolRow.active.is_(True))
+            .order_by(SymbolRow.symbol)
+        )
+    ).all()
+    last = {symbol: ts for symbol, _, ts in rows if ts is not None}
+    previous_query = (
+        sa.select(BarRow.symbol, sa.func.max(BarRow.ts))
+        .join(stats, sa.and_(stats.c.symbol == BarRow.symbol, BarRow.ts < stats.c.last_ts))
+        .where(BarRow.interval == interval)
+        .group_by(BarRow.symbol)
+    )
+    previous = dict((await session.execute(previous_query)).tuples().all())
+    last_close = await _closes_at(session, list(last.items()), interval)
+    previous_close = await _closes_at(session, list(previous.items()), interval)
+    return [
+        SymbolSummary(
+            symbol=symbol,
+            bars=int(count or 0),
+            last_ts=last.get(symbol),
+            last_close=last_close.get(symbol),
+            previous_close=previous_close.get(symbol),
+        )
+        for symbol, count, _ in rows
+    ]
+
+
+async def symbol_known(session: AsyncSession, symbol: str) -> bool:
+    """True when the symbol has a row in `symbols`."""
+    return await session.get(SymbolRow, symbol) is not None
+
+
+async def latest_closes(
+    session: AsyncSession, symbols: Iterable[str], interval: str = "1d"
+) -> dict[str, float]:
+    """The last stored close of each of `symbols` that has bars."""
+    wanted = sorted(set(symbols))
+    if not wanted:
+        return {}
+    last_query = (
+        sa.select(BarRow.symbol, sa.func.max(BarRow.ts))
+        .where(BarRow.interval == interval, BarRow.symbol.in_(wanted))
+        .group_by(BarRow.symbol)
+    )
+    pairs = list((await session.execute(last_query)).tuples().all())
+    return await _closes_at(session, pairs, interval)
+
+
+@dataclass(frozen=True)
+class FunnelCounts:
+    """Signals by status, and the evaluated ones by the stage (or `threshold`) that refused them."""
+
+    by_status: dict[str, int]
+    rejected_by: dict[str, int]
+
+
+async def signal_funnel(
+    session: AsyncSession, start: datetime | None = None, end: datetime | None = None
+) -> FunnelCounts:
+    """Counts of the signals whose bar time lies in [start, end] (either bound optional)."""
+    query = sa.select(SignalRow.status, SignalRow.rejected_by, sa.func.count())
+    if start is not None:
+        query = query.where(SignalRow.ts >= start)
+    if end is not None:
+        query = query.where(SignalRow.ts <= end)
+    by_status: dict[str, int] = {}
+    rejected_by: dict[str, int] = {}
+    for status, stage, count in await session.execute(
+        query.group_by(SignalRow.status, SignalRow.rejected_by)
+    ):
+        by_status[status] = by_status.get(status, 0) + int(count)
+        if status == "rejected" and stage is not None:
+            rejected_by[stage] = rejected_by.get(stage, 0) + int(count)
+    return FunnelCounts(by_status, rejected_by)
+
+
+async def count_allocations(session: AsyncSession) -> int:
+    query = sa.select(sa.func.count()).select_from(AllocationRow)
+    return int(await session.scalar(query) or 0)
+
+
+async def list_positions(session: AsyncSession) -> list[PositionRow]:
+    """The paper portfolio's open positions, by symbol."""
+    return list((await session.scalars(sa.select(PositionRow).order_by(PositionRow.symbol))).all())
+
+
+async def latest_snapshot(session: AsyncSession) -> PortfolioSnapshotRow | None:
+    """The newest portfolio snapshot (cash, equity), or None before the first one."""
+    query = sa.select(PortfolioSnapshotRow).order_by(PortfolioSnapshotRow.ts.desc()).limit(1)
+    return (await session.scalars(query)).first()

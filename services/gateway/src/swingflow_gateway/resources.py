@@ -1,0 +1,57 @@
+"""What the app holds while it runs: settings, database engine, NATS link, WebSocket hub.
+
+`open_resources` is the app's lifespan body: it migrates the database (idempotent),
+starts the NATS link (in the background: the REST API answers while NATS is down), the
+hub's heartbeat and the analysis warm-up, and closes all of it in reverse on the way out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from swingflow_common.db import engine_from_url, migrate_async, session_factory
+from swingflow_gateway import analysis
+from swingflow_gateway.nats_link import NatsLink
+from swingflow_gateway.settings import Settings
+from swingflow_gateway.ws.channels import SUBSCRIBED_SUBJECTS
+from swingflow_gateway.ws.hub import Hub
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Resources:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    nats: NatsLink
+    hub: Hub
+    weights_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+@asynccontextmanager
+async def open_resources(settings: Settings, warm_up: bool = True) -> AsyncIterator[Resources]:
+    """Open everything the routes need; close it all when the block ends."""
+    if settings.migrate:
+        await migrate_async(settings.database_url)
+    engine = engine_from_url(settings.database_url)
+    hub = Hub(settings.ws_heartbeat_seconds, settings.ws_send_timeout_seconds)
+    link = NatsLink(settings.nats_servers, SUBSCRIBED_SUBJECTS, hub.publish_message)
+    link.start()
+    hub.start()
+    warming = asyncio.ensure_future(asyncio.to_thread(analysis.warm_up)) if warm_up else None
+    try:
+        yield Resources(settings, engine, session_factory(engine), link, hub)
+    finally:
+        await hub.stop()
+        await link.close()
+        if warming is not None:
+            with suppress(Exception):
+                await warming
+        await engine.dispose()
