@@ -80,7 +80,7 @@ async def symbol_summaries(session: AsyncSession, interval: str = "1d") -> list[
         .where(BarRow.interval == interval)
         .group_by(BarRow.symbol)
     )
-    previous = dict((await session.execute(previous_query)).tuples().all())
+    previous = {symbol: ts for symbol, ts in (await session.execute(previous_query)).all()}
     last_close = await _closes_at(session, list(last.items()), interval)
     previous_close = await _closes_at(session, list(previous.items()), interval)
     return [
@@ -112,7 +112,7 @@ async def latest_closes(
         .where(BarRow.interval == interval, BarRow.symbol.in_(wanted))
         .group_by(BarRow.symbol)
     )
-    pairs = list((await session.execute(last_query)).tuples().all())
+    pairs = [(symbol, ts) for symbol, ts in (await session.execute(last_query)).all()]
     return await _closes_at(session, pairs, interval)
 
 

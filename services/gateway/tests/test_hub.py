@@ -1,0 +1,158 @@
+"""The hub and a connection with hand-written fake sockets: fan-out, drops, bad frames."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from swingflow_common import subjects
+from swingflow_common.testing import eventually
+from swingflow_gateway.ws.connection import Connection
+from swingflow_gateway.ws.hub import Hub
+
+from .factories import bars, candidate
+
+
+class FakeSocket:
+    """Records what the server sends; `gate` (when set) holds every send until opened."""
+
+    def __init__(self, gated: bool = False) -> None:
+        self.sent: list[dict[str, Any]] = []
+        self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.gate = asyncio.Event()
+        if not gated:
+            self.gate.set()
+
+    async def send_text(self, data: str) -> None:
+        await self.gate.wait()
+        self.sent.append(json.loads(data))
+
+    async def receive(self) -> dict[str, Any]:
+        return await self.inbox.get()
+
+    def say(self, frame: object) -> None:
+        text = frame if isinstance(frame, str) else json.dumps(frame)
+        self.inbox.put_nowait({"type": "websocket.receive", "text": text})
+
+    def leave(self) -> None:
+        self.inbox.put_nowait({"type": "websocket.disconnect", "code": 1000})
+
+    def of(self, kind: str) -> list[dict[str, Any]]:
+        return [frame for frame in self.sent if frame["type"] == kind]
+
+
+async def connect(hub: Hub, socket: FakeSocket, channels: list[str], queue: int = 256) -> Any:
+    connection = Connection(hub, socket, queue_size=queue, max_channels=10)
+    task = asyncio.create_task(connection.serve())
+    socket.say({"type": "subscribe", "channels": channels})
+    await eventually(lambda: set(channels) <= connection.channels or not channels)
+    return connection, task
+
+
+async def test_a_slow_client_drops_its_oldest_frames_and_never_delays_a_fast_one() -> None:
+    hub = Hub()
+    fast, slow = FakeSocket(), FakeSocket(gated=True)
+    _, fast_task = await connect(hub, fast, ["bars:AAPL"])
+    slow_conn, slow_task = await connect(hub, slow, ["bars:AAPL"], queue=8)
+    series = bars("AAPL", 50)
+    for bar in series:
+        hub.publish_message(subjects.bars("AAPL"), bar.model_dump_json().encode())
+    await eventually(lambda: len(fast.of("bar")) == 50)  # while the slow one sends nothing
+    assert slow.sent == []
+    # 52 frames (hello, the hello after subscribing, 50 bars): the first is in flight in the
+    # blocked send, the last 8 are queued, the 43 between them were dropped
+    assert slow_conn.dropped == 43
+    slow.gate.set()
+    await eventually(lambda: len(slow.of("bar")) == 8)
+    assert slow.of("dropped") == [{"channel": "system", "type": "dropped", "data": {"count": 43}}]
+    assert [f["data"]["close"] for f in slow.of("bar")] == [b.close for b in series[-8:]]
+    assert [f["data"]["close"] for f in fast.of("bar")] == [b.close for b in series]
+    fast.leave()
+    slow.leave()
+    await asyncio.gather(fast_task, slow_task)
+    assert hub.connections == set()
+
+
+async def test_only_subscribers_of_a_channel_receive_its_messages() -> None:
+    hub = Hub()
+    wants, others, wildcard = FakeSocket(), FakeSocket(), FakeSocket()
+    tasks = [
+        (await connect(hub, wants, ["signals", "bars:AAPL"]))[1],
+        (await connect(hub, others, ["allocations", "bars:MSFT"]))[1],
+        (await connect(hub, wildcard, ["bars:*", "bars:AAPL"]))[1],
+    ]
+    signal = candidate("AAPL", 3)
+    hub.publish_message(subjects.candidates("AAPL"), signal.model_dump_json().encode())
+    hub.publish_message(subjects.bars("AAPL"), bars("AAPL", 1)[0].model_dump_json().encode())
+    await eventually(lambda: len(wants.of("bar")) == 1 and len(wildcard.of("bar")) == 1)
+    assert [f["data"]["id"] for f in wants.of("candidate_signal")] == [signal.id]
+    assert others.of("candidate_signal") == others.of("bar") == []
+    assert wildcard.of("bar")[0]["channel"] == "bars:AAPL"  # once, though on two channels
+    for socket in (wants, others, wildcard):
+        socket.leave()
+    await asyncio.gather(*tasks)
+
+
+async def test_bad_client_frames_get_an_error_and_the_connection_stays() -> None:
+    hub = Hub()
+    socket = FakeSocket()
+    connection, task = await connect(hub, socket, [])
+    for frame in ("not json", "[1, 2]", {"type": "dance"}, {"type": "subscribe", "channels": 3},
+                  {"type": "subscribe", "channels": ["news", "fills"]}, "x" * 70_000):  # fmt: skip
+        socket.say(frame)
+    socket.say({"type": "ping"})
+    await eventually(lambda: len(socket.of("pong")) == 1)
+    errors = [f["data"]["detail"] for f in socket.of("error")]
+    assert len(errors) == 6
+    assert "not JSON" in errors[0]
+    assert "'news' is not a channel" in errors[4]
+    assert connection.channels == {"fills"}  # the good channel of a mixed list is kept
+    assert not task.done()
+    socket.leave()
+    await task
+
+
+async def test_unsubscribe_stops_the_flow_and_hello_reports_the_channels() -> None:
+    hub = Hub()
+    socket = FakeSocket()
+    connection, task = await connect(hub, socket, ["signals", "fills"])
+    socket.say({"type": "unsubscribe", "channels": ["signals"]})
+    await eventually(lambda: connection.channels == {"fills"})
+    hub.publish_message(
+        subjects.candidates("AAPL"), candidate("AAPL", 1).model_dump_json().encode()
+    )
+    socket.say({"type": "ping"})
+    await eventually(lambda: len(socket.of("pong")) == 1)
+    assert socket.of("candidate_signal") == []
+    assert socket.of("hello")[-1]["data"]["channels"] == ["fills"]
+    assert hub.subscribers("signals") == 0
+    socket.leave()
+    await task
+
+
+async def test_invalid_nats_messages_are_not_forwarded() -> None:
+    hub = Hub()
+    socket = FakeSocket()
+    _, task = await connect(hub, socket, ["bars:AAPL"])
+    bad = bars("AAPL", 1)[0].model_dump(mode="json") | {"high": 1.0}  # high below low
+    assert hub.publish_message(subjects.bars("AAPL"), json.dumps(bad).encode()) == 0
+    assert hub.publish_message(subjects.bars("AAPL"), b"{not json") == 0
+    good = bars("AAPL", 1)[0].model_dump_json().encode()
+    assert hub.publish_message(subjects.bars("AAPL"), good) == 1
+    await eventually(lambda: len(socket.of("bar")) == 1)
+    socket.leave()
+    await task
+
+
+async def test_heartbeat_reaches_everyone_and_a_stuck_client_is_closed() -> None:
+    hub = Hub(heartbeat_seconds=0.05, send_timeout=0.1)
+    alive, stuck = FakeSocket(), FakeSocket(gated=True)
+    _, alive_task = await connect(hub, alive, [])
+    _, stuck_task = await connect(hub, stuck, [])
+    hub.start()
+    await eventually(lambda: len(alive.of("heartbeat")) >= 2)
+    await eventually(stuck_task.done)  # its first send never completed: closed by the hub
+    assert len(hub.connections) == 1
+    await hub.stop()
+    await asyncio.gather(alive_task)
