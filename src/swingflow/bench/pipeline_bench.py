@@ -115,10 +115,12 @@ def phases(days: list[list[Bar]]) -> tuple[list[list[Bar]], ...]:
     return history, warmup, timed, paced
 
 
-async def measure(backend: str, days: list[list[Bar]], config_path: Path) -> dict[str, Any]:
-    """Every phase on one backend (see the module docstring)."""
+async def measure(
+    backend: str, days: list[list[Bar]], config_path: Path, tuning: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Every phase on one backend (see the module docstring); `tuning`: extra settings."""
     history, warmup, timed, paced = phases(days)
-    env = {"SWINGFLOW_CONFIG": str(config_path)}
+    env = {"SWINGFLOW_CONFIG": str(config_path), **(tuning or {})}
     stored = [b for day in history for b in day]
     with tempfile.TemporaryDirectory(prefix=f"bench-pipeline-{backend}-") as tmp:
         t0 = time.perf_counter()
@@ -132,6 +134,7 @@ async def measure(backend: str, days: list[list[Bar]], config_path: Path) -> dic
         codes = {c.spec.name: c.process.poll() for c in children if c.process is not None}
     return {
         "database": backend,
+        "settings": tuning or {},
         "startup_s": round(started_s, 1),
         "history_bars_in_db": len(stored),
         "warmup_bars_published": sum(len(d) for d in warmup),
@@ -163,7 +166,18 @@ def run(console: Console) -> None:
     summary["load_average"] = {"before": load_before, "after": os.getloadavg()}
     path = write_result("pipeline", summary)
     console.print(table(summary))
+    for name, r in summary["backends"].items():
+        if "days" in r:
+            cpu = median_cpu(r["days"])
+            spent = ", ".join(f"{k} {v:.2f}" for k, v in sorted(cpu.items(), key=lambda kv: -kv[1]))
+            console.print(f"CPU seconds per day on {name} (median): {spent}")
     console.print(f"-> {path}")
+
+
+def median_cpu(days: list[dict[str, Any]]) -> dict[str, float]:
+    """Each service's median CPU seconds over the timed days."""
+    names = {n for d in days for n in d["service_cpu_s"]}
+    return {n: statistics.median(d["service_cpu_s"].get(n, 0.0) for d in days) for n in names}
 
 
 def summarize(baseline: dict[str, Any], backends: dict[str, dict[str, Any]]) -> dict[str, Any]:

@@ -180,6 +180,22 @@ class Platform:
                 raise PlatformError(f"services not ready after {within} s\n{self.logs()}")
             await asyncio.sleep(0.2)
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time (user + system) each service process has used so far (Linux /proc;
+        empty elsewhere)."""
+        tick = os.sysconf("SC_CLK_TCK")
+        used = {}
+        for child in self.supervisor.children:
+            if child.process is None:
+                continue
+            try:
+                fields = Path(f"/proc/{child.process.pid}/stat").read_text().rsplit(")", 1)[1]
+            except OSError:
+                return {}
+            utime, stime = fields.split()[11:13]  # fields 14 and 15 of stat(5)
+            used[child.spec.name] = (int(utime) + int(stime)) / tick
+        return used
+
     def metrics(self, name: str) -> dict[str, float]:
         child = next(c for c in self.supervisor.children if c.spec.name == name)
         return scrape(child.spec.metrics_port)
