@@ -8,6 +8,7 @@ from faststream import FastStream
 from faststream.nats import NatsBroker, NatsRouter, TestApp
 from faststream.nats.annotations import NatsMessage
 from nats.js import JetStreamContext
+
 from swingflow_common import subjects
 from swingflow_common.bus import (
     decode_or_dead_letter,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from nats.js import JetStreamContext
+
 from swingflow_common import subjects
 from swingflow_common.bus import MSG_ID_HEADER, ensure_streams, msg_id, publish
 from swingflow_common.messages import Bar, CandidateSignal, ConfirmedSignal, StageScore, Tick

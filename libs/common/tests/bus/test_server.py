@@ -6,6 +6,7 @@ from pathlib import Path
 
 import nats
 import pytest
+
 from swingflow_common.bus.server import (
     NatsServer,
     NatsServerError,

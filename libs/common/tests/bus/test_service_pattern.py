@@ -14,15 +14,13 @@ from faststream.nats.annotations import NatsMessage
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from prometheus_client import REGISTRY
+
 from swingflow_common import subjects
 from swingflow_common.bus import (
-    BatchMessage,
     decode_or_dead_letter,
     delivery_count,
-    durable_batch_subscriber,
     durable_subscriber,
     ensure_streams,
-    handle_each,
     make_broker,
     publish,
     publish_bytes,
@@ -75,19 +73,6 @@ def bar_router(broker: NatsBroker, service: str, domain: Flaky, max_deliver: int
             return  # dead-lettered with its reason; returning acks it
         async with retry_or_dead_letter(broker, service, raw, max_deliver, (0.05,)):
             await domain(bar)
-
-    return router
-
-
-def batch_router(broker: NatsBroker, service: str, domain: Flaky) -> NatsRouter:
-    """The hot-subject variant: FastStream's per-message cost is paid once per batch."""
-    router = NatsRouter()
-
-    @durable_batch_subscriber(router, subjects.BARS_ALL, "MARKET", f"{service}-bars",
-                              fetch_timeout=0.2)  # fmt: skip
-    async def on_bars(batch: BatchMessage) -> None:
-        await handle_each(broker, service, batch.raw_message, Bar, domain,
-                          retry_delays=(0.05,))  # fmt: skip
 
     return router
 
@@ -214,26 +199,6 @@ async def test_failure_on_every_delivery_ends_in_the_dlq_not_in_a_loop(
     assert letter.reason.startswith("gave up after 3 deliveries: ConnectionError")
     assert domain.deliveries[bar(0).ts] == 3
     assert dlq_count(service, "gave_up") == 1
-
-
-async def test_batch_consumer_applies_the_rules_to_each_message(
-    js: JetStreamContext, nats_url: str
-) -> None:
-    await ensure_streams(js)
-    service, domain = new_service(), Flaky(failures=1)
-    await publish(js, subjects.bars("AAPL"), bar(0))
-    await publish_bytes(js, subjects.bars("AAPL"), BAD_BAR)
-    await publish(js, subjects.bars("AAPL"), bar(1))
-
-    async with running(nats_url, lambda b: batch_router(b, service, domain), service):
-        await eventually(lambda: len(domain.handled) == 2)
-        await eventually(letters_are(js, service, 1))
-        await eventually(all_acked(js, service))
-
-    assert sorted(b.ts for b in domain.handled) == [bar(0).ts, bar(1).ts]
-    assert domain.deliveries == {bar(0).ts: 2, bar(1).ts: 2}  # each failed once, then passed
-    [letter] = await dead_letters(js, service)
-    assert "high 9.0 is below low 11.0" in letter.reason
 
 
 async def test_handler_runs_in_memory_under_test_broker() -> None:

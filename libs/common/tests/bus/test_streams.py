@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from nats.js import JetStreamContext
 from nats.js.api import RetentionPolicy, StorageType, StreamConfig
+
 from swingflow_common import subjects
 from swingflow_common.bus import ensure_streams, stream_config, stream_for
 from swingflow_common.bus.streams import DUPLICATE_WINDOW

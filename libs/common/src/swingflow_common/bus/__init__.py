@@ -5,12 +5,10 @@
 - `publish`, `publish_bytes`, `msg_id`: publish with the deterministic `Nats-Msg-Id`;
 - `dead_letter`, `decode_or_dead_letter`, `retry_or_dead_letter`, `handle_each`: the
   delivery rules;
-- `make_broker`, `durable_subscriber`, `durable_batch_subscriber`, `jetstream`: FastStream.
+- `make_broker`, `durable_subscriber`, `jetstream`: FastStream (batches: `bus.pull`).
 """
 
 from swingflow_common.bus.broker import (
-    BatchMessage,
-    durable_batch_subscriber,
     durable_subscriber,
     jetstream,
     make_broker,
@@ -32,7 +30,6 @@ from swingflow_common.bus.streams import ensure_streams, stream_config, stream_f
 __all__ = [
     "MAX_DELIVER",
     "MSG_ID_HEADER",
-    "BatchMessage",
     "NatsServer",
     "NatsServerError",
     "ReasonKind",
@@ -41,7 +38,6 @@ __all__ = [
     "decode_or_dead_letter",
     "delivery_count",
     "describe",
-    "durable_batch_subscriber",
     "durable_subscriber",
     "ensure_streams",
     "find_nats_server",

@@ -13,16 +13,13 @@ Streams are declared by `ensure_streams` only: `durable_subscriber` refers to a 
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any
+from typing import Any
 
-from faststream import Context
 from faststream.middlewares import AckPolicy
 from faststream.nats import ConsumerConfig, JStream, NatsBroker, PullSub
 from faststream.nats.broker.registrator import NatsRegistrator
-from faststream.nats.message import NatsBatchMessage
 from faststream.nats.prometheus import NatsPrometheusMiddleware
 from faststream.nats.subscriber.usecases.stream_pull_subscriber import (
-    BatchPullStreamSubscriber,
     PullStreamSubscriber,
 )
 from nats.js import JetStreamContext
@@ -30,9 +27,6 @@ from prometheus_client import REGISTRY, CollectorRegistry
 
 from swingflow_common.bus.dead_letter import MAX_DELIVER
 from swingflow_common.settings import CommonSettings
-
-# The batch of a `durable_batch_subscriber` handler: `async def on_bars(batch: BatchMessage)`.
-BatchMessage = Annotated[NatsBatchMessage, Context("message")]
 
 ACK_WAIT = 30.0  # seconds a consumer has to ack before the server redelivers
 
@@ -87,32 +81,5 @@ def durable_subscriber(
         durable=durable,
         config=ConsumerConfig(durable_name=durable, max_deliver=max_deliver, ack_wait=ack_wait),
         pull_sub=PullSub(batch_size=batch_size, timeout=fetch_timeout),
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-    )
-
-
-def durable_batch_subscriber(
-    registrar: NatsRegistrator,
-    subject: str,
-    stream: str,
-    durable: str,
-    max_deliver: int = MAX_DELIVER,
-    ack_wait: float = ACK_WAIT,
-    batch_size: int = 64,
-    fetch_timeout: float = 0.5,
-) -> BatchPullStreamSubscriber:
-    """Like `durable_subscriber`, but the handler gets up to `batch_size` messages at once.
-
-    For hot subjects (a replay of `md.bars`): FastStream's per-message cost is paid once
-    per batch. The handler, `async def on_bars(batch: BatchMessage)`, passes
-    `batch.raw_message` (a list of nats-py messages) to `handle_each`, which
-    acks, nacks or dead-letters each message on its own.
-    """
-    return registrar.subscriber(
-        subject,
-        stream=JStream(stream, declare=False),
-        durable=durable,
-        config=ConsumerConfig(durable_name=durable, max_deliver=max_deliver, ack_wait=ack_wait),
-        pull_sub=PullSub(batch_size=batch_size, timeout=fetch_timeout, batch=True),
         ack_policy=AckPolicy.NACK_ON_ERROR,
     )
