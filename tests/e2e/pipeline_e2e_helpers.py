@@ -84,7 +84,7 @@ async def running_services(
     var_dir: Path,
     names: Iterable[str],
     env: dict[str, str],
-    ready_within: float = 60.0,
+    ready_within: float = 120.0,
 ) -> AsyncIterator[Supervisor]:
     """The named services as `swingflow up` runs them, each ready; stopped at the end."""
     wanted = set(names)
