@@ -18,7 +18,7 @@ WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/scripts $(WEB)/public -type f \
                $(WEB)/index.html $(WEB)/vite.config.ts $(wildcard $(WEB)/tsconfig*.json) \
                libs/common/tests/contracts/schemas.json
 
-.PHONY: setup run test test-unit test-integration lint fmt bench lock up down clean
+.PHONY: setup browser run test test-unit test-integration lint fmt bench lock up down clean
 
 setup: $(STAMP) $(WEB_STAMP)
 
@@ -40,12 +40,18 @@ $(WEB_STAMP): $(WEB_DEPS) $(WEB_SOURCES)
 	cd $(WEB) && npm run build
 	@touch $@
 
+# The dashboard's browser tests drive the machine's Chromium (Debian's package) through
+# playwright-core, which never downloads a browser; installed only when it is missing.
+browser:
+	@test -x /usr/bin/chromium || { apt-get update && apt-get install -y --no-install-recommends chromium; }
+
 run: setup
 	$(VENV)/bin/swingflow up
 
-test: setup
+test: setup browser
 	cd $(WEB) && npm test
 	$(VENV)/bin/pytest
+	cd $(WEB) && npm run test:e2e
 
 lint: setup
 	$(VENV)/bin/ruff check .

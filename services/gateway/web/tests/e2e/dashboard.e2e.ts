@@ -28,6 +28,13 @@ async function api<T>(path: string): Promise<T> {
   return (await res.json()) as T;
 }
 
+/** A symbol the replay produced a signal for. */
+async function replaySymbol(): Promise<string> {
+  const [first] = (await api<SignalsPage>('/api/signals?limit=1')).items;
+  if (!first) throw new Error('GET /api/signals has no rows although the setup waited for some');
+  return first.symbol;
+}
+
 async function weightsNow(): Promise<{ weights: Weights; confirm_threshold: number }> {
   return await api('/api/weights');
 }
@@ -90,8 +97,7 @@ describe('the dashboard over the running platform', () => {
   });
 
   test('a confirmed signal published on NATS appears without a reload', async () => {
-    const [first] = (await api<SignalsPage>('/api/signals?limit=1')).items;
-    const symbol = first.symbol; // a symbol the platform knows, on a setup and day no replay makes
+    const symbol = await replaySymbol(); // a symbol the platform knows, on a setup and day no replay makes
     const setup = 'e2e_probe';
     const id = `${symbol}-20310314-${setup}`;
     await open('/');
@@ -132,16 +138,16 @@ describe('the dashboard over the running platform', () => {
   });
 
   test('the symbol page draws the price chart', async () => {
-    const [first] = (await api<SignalsPage>('/api/signals?limit=1')).items;
-    await open(`/symbol/${first.symbol}`);
-    const chart = page.locator(`[data-testid="price-chart"][data-symbol="${first.symbol}"]`);
+    const symbol = await replaySymbol();
+    await open(`/symbol/${symbol}`);
+    const chart = page.locator(`[data-testid="price-chart"][data-symbol="${symbol}"]`);
     await chart.waitFor({ timeout: 10_000 });
     const canvas = chart.locator('canvas').first();
     await canvas.waitFor({ timeout: 10_000 });
     const sizes = await chart
       .locator('canvas')
-      .evaluateAll((els) => els.map((el) => [(el as HTMLCanvasElement).width, (el as HTMLCanvasElement).height]));
-    expect(sizes.some(([w, h]) => w > 0 && h > 0)).toBe(true);
+      .evaluateAll((els) => els.map((el) => ({ w: (el as HTMLCanvasElement).width, h: (el as HTMLCanvasElement).height })));
+    expect(sizes.some(({ w, h }) => w > 0 && h > 0)).toBe(true);
     const box = await canvas.boundingBox();
     expect(box?.width ?? 0).toBeGreaterThan(0);
     expect(box?.height ?? 0).toBeGreaterThan(0);

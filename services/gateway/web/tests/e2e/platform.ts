@@ -158,8 +158,10 @@ export class Platform {
   async stop(timeoutMs = 60_000): Promise<number | null> {
     if (this.exitCode !== undefined) return this.exitCode;
     this.child.kill('SIGINT');
-    const timer = new Promise<'timeout'>((done) => setTimeout(() => done('timeout'), timeoutMs));
-    const result = await Promise.race([this.exited, timer]);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'timeout'>((done) => (timer = setTimeout(() => done('timeout'), timeoutMs)));
+    const result = await Promise.race([this.exited, late]);
+    clearTimeout(timer); // a pending timer would keep Vitest's process alive
     if (result === 'timeout') {
       console.error(`swingflow up did not stop within ${timeoutMs} ms after SIGINT; killing it\n${this.logTail()}`);
       this.child.kill('SIGKILL');
