@@ -47,10 +47,12 @@ class NatsLink:
         self.client: Client | None = None
         self._task: asyncio.Task[None] | None = None
         self.subscribed = asyncio.Event()
+        self._closing = False
 
     @property
     def connected(self) -> bool:
-        return self.client is not None and self.client.is_connected
+        """Connected, with the fan-out subscriptions registered on the server."""
+        return self.subscribed.is_set() and self.client is not None and self.client.is_connected
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._connect_until_up(), name="nats-connect")
@@ -94,7 +96,8 @@ class NatsLink:
 
     async def _down(self) -> None:
         SERVICE_READY.labels(SERVICE).set(0)
-        log.warning("NATS disconnected; reconnecting")
+        if not self._closing:
+            log.warning("NATS disconnected; reconnecting")
 
     async def _up(self) -> None:
         if self.subscribed.is_set():
@@ -118,6 +121,7 @@ class NatsLink:
         await client.flush(timeout=5)
 
     async def close(self) -> None:
+        self._closing = True
         SERVICE_READY.labels(SERVICE).set(0)
         if self._task is not None:
             await _cancel(self._task)
