@@ -4,8 +4,8 @@
  * shows up live, the symbol page draws its chart, and the weights are saved with the token
  * (reaching the signals service) and refused without it.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, test } from 'vitest';
@@ -71,6 +71,7 @@ beforeEach(async (ctx) => {
 
 afterEach(async (ctx) => {
   if (ctx.task.result?.state === 'fail') {
+    writeFileSync(join(dirname(platform.varDir), 'FAILED'), `${ctx.task.name}\n`, { flag: 'a' });
     await shot(`${scenario}-failed`).catch(() => undefined);
     console.error(`scenario "${ctx.task.name}" failed; the platform's logs:\n${platformLogTail(platform)}`);
   }
@@ -152,6 +153,23 @@ describe('the dashboard over the running platform', () => {
     expect(box?.width ?? 0).toBeGreaterThan(0);
     expect(box?.height ?? 0).toBeGreaterThan(0);
     expect(await page.getByTestId('symbol-error').count()).toBe(0);
+    // Something is drawn: the largest canvas holds more than a background and a grid colour.
+    await expect
+      .poll(
+        () =>
+          chart.locator('canvas').evaluateAll((els) => {
+            const canvases = els as HTMLCanvasElement[];
+            const big = canvases.reduce((a, b) => (a.width * a.height >= b.width * b.height ? a : b));
+            const data = big.getContext('2d')?.getImageData(0, 0, big.width, big.height).data;
+            const colours = new Set<number>();
+            for (let i = 0; data && i < data.length; i += 4 * 97) {
+              colours.add(((data[i] ?? 0) << 16) | ((data[i + 1] ?? 0) << 8) | (data[i + 2] ?? 0));
+            }
+            return colours.size;
+          }),
+        { timeout: 10_000 },
+      )
+      .toBeGreaterThan(3);
     await shot('symbol-chart');
   });
 
