@@ -181,5 +181,3 @@ def save_weights(
     tmp.write_text(json.dumps(raw, indent=2) + "\n")
     tmp.replace(p)
     return cfg
-
-

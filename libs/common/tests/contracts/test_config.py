@@ -19,17 +19,29 @@ ROOT = Path(__file__).resolve().parents[4]
 
 def test_shipped_config_has_the_seed_weights() -> None:
     cfg = load_config(ROOT / "swing_config.json")
-    assert cfg.weights.as_dict() == {"base_signal": 0.30, "confirmation": 0.25,
-                                     "ml_confidence": 0.25, "entry_timing": 0.20}
+    assert cfg.weights.as_dict() == {
+        "base_signal": 0.30,
+        "confirmation": 0.25,
+        "ml_confidence": 0.25,
+        "entry_timing": 0.20,
+    }
     assert set(cfg.setups) == set(KNOWN_SETUPS)
 
 
 @pytest.mark.parametrize(
     ("patch", "expected"),
     [
-        ({"integration_weights": {"base_signal": 0.5, "confirmation": 0.25,
-                                  "ml_confidence": 0.25, "entry_timing": 0.2}},
-         "integration_weights: weights must sum to 1"),
+        (
+            {
+                "integration_weights": {
+                    "base_signal": 0.5,
+                    "confirmation": 0.25,
+                    "ml_confidence": 0.25,
+                    "entry_timing": 0.2,
+                }
+            },
+            "integration_weights: weights must sum to 1",
+        ),
         ({"risk": {"stop_atr_multiple": -2}}, "risk.stop_atr_multiple"),
         ({"setups": ["trend_pullback", "moon_shot"]}, "setups: unknown setup(s) 'moon_shot'"),
         ({"confirm_threshold": "high"}, "confirm_threshold"),
@@ -64,7 +76,8 @@ def test_save_weights_keeps_other_keys(tmp_path: Path) -> None:
     new = {"base_signal": 0.4, "confirmation": 0.2, "ml_confidence": 0.2, "entry_timing": 0.2}
     cfg = save_weights(path, new, threshold=0.65)
     raw = json.loads(path.read_text())
-    assert raw["integration_weights"] == new and raw["confirm_threshold"] == 0.65
+    assert raw["integration_weights"] == new
+    assert raw["confirm_threshold"] == 0.65
     assert raw["risk"]["max_positions"] == 10
     assert cfg.weights.as_dict()["base_signal"] == 0.4
 
@@ -74,6 +87,7 @@ def test_save_weights_refuses_bad_weights_and_leaves_file(tmp_path: Path) -> Non
     original = (ROOT / "swing_config.json").read_text()
     path.write_text(original)
     with pytest.raises(ConfigError):
-        save_weights(path, {"base_signal": 0.9, "confirmation": 0.9, "ml_confidence": 0,
-                            "entry_timing": 0})
+        save_weights(
+            path, {"base_signal": 0.9, "confirmation": 0.9, "ml_confidence": 0, "entry_timing": 0}
+        )
     assert path.read_text() == original

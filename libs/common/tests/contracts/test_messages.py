@@ -43,34 +43,68 @@ def examples() -> list[m.Message]:
         stop=173.26,
         target=189.26,
         stages=tuple(_stage(s) for s in m.STAGE_NAMES),
-        weights={"base_signal": 0.3, "confirmation": 0.25, "ml_confidence": 0.25,
-                 "entry_timing": 0.2},
+        weights={
+            "base_signal": 0.3,
+            "confirmation": 0.25,
+            "ml_confidence": 0.25,
+            "entry_timing": 0.2,
+        },
         total=0.7,
         threshold=0.6,
-        ml_contributions=(m.FeatureContribution(feature="rsi_14", value=48.2,
-                                                contribution=0.12),),
+        ml_contributions=(m.FeatureContribution(feature="rsi_14", value=48.2, contribution=0.12),),
         reason="all stages passed",
     )
     return [
-        m.Bar(symbol="AAPL", ts=TS, open=179.55, high=180.53, low=177.38, close=179.66,
-              volume=73_488_000),
+        m.Bar(
+            symbol="AAPL",
+            ts=TS,
+            open=179.55,
+            high=180.53,
+            low=177.38,
+            close=179.66,
+            volume=73_488_000,
+        ),
         m.Tick(symbol="BRK.B", ts=TS, price=412.5, size=100),
         _candidate(),
         confirmed,
-        m.Allocation(id="alloc-1", signal_id=confirmed.id, symbol="AAPL", ts=TS,
-                     quantity=156, price=179.66, stop=173.26, target=189.26,
-                     risk_amount=1000.0, weight=0.14, cash_after=71_973.0, reason="risk 1%"),
-        m.Fill(id="fill-1", allocation_id="alloc-1", symbol="AAPL", ts=TS, side="buy",
-               quantity=156, price=179.75, commission=1.4, slippage=0.09),
-        m.ModelUpdated(version="v1", path="var/models/v1.ubj", sha256="ab" * 32,
-                       metrics={"auc": 0.55}),
+        m.Allocation(
+            id="alloc-1",
+            signal_id=confirmed.id,
+            symbol="AAPL",
+            ts=TS,
+            quantity=156,
+            price=179.66,
+            stop=173.26,
+            target=189.26,
+            risk_amount=1000.0,
+            weight=0.14,
+            cash_after=71_973.0,
+            reason="risk 1%",
+        ),
+        m.Fill(
+            id="fill-1",
+            allocation_id="alloc-1",
+            symbol="AAPL",
+            ts=TS,
+            side="buy",
+            quantity=156,
+            price=179.75,
+            commission=1.4,
+            slippage=0.09,
+        ),
+        m.ModelUpdated(
+            version="v1", path="var/models/v1.ubj", sha256="ab" * 32, metrics={"auc": 0.55}
+        ),
         m.WeightsUpdated(weights=confirmed.weights, confirm_threshold=0.6),
         m.ScanJob(job_id="job-1", symbols=("AAPL", "MSFT")),
         m.MlPredictRequest(candidates=(_candidate(),)),
-        m.MlPredictReply(model_version=None, predictions=(
-            m.MlPrediction(signal_id=confirmed.id, probability=0.5, neutral=True),)),
-        m.DeadLetter(service="scanner", subject="md.bars.AAPL", reason="high below low",
-                     payload="{}"),
+        m.MlPredictReply(
+            model_version=None,
+            predictions=(m.MlPrediction(signal_id=confirmed.id, probability=0.5, neutral=True),),
+        ),
+        m.DeadLetter(
+            service="scanner", subject="md.bars.AAPL", reason="high below low", payload="{}"
+        ),
     ]
 
 
@@ -82,18 +116,22 @@ def test_message_round_trips_through_json_unchanged(message: m.Message) -> None:
 
 
 def test_every_routable_message_has_an_example() -> None:
-    routable = {t for t in m.ALL_MESSAGES if t not in (m.StageScore, m.FeatureContribution,
-                                                      m.MlPrediction)}
+    routable = {
+        t for t in m.ALL_MESSAGES if t not in (m.StageScore, m.FeatureContribution, m.MlPrediction)
+    }
     assert routable == {type(x) for x in examples()}
 
 
 def test_design_bar_example_parses() -> None:
-    raw = ('{"type": "bar", "schema_version": 1, "symbol": "AAPL", "interval": "1d",'
-           ' "ts": "2024-03-01T00:00:00Z", "open": 179.55, "high": 180.53, "low": 177.38,'
-           ' "close": 179.66, "volume": 73488000}')
+    raw = (
+        '{"type": "bar", "schema_version": 1, "symbol": "AAPL", "interval": "1d",'
+        ' "ts": "2024-03-01T00:00:00Z", "open": 179.55, "high": 180.53, "low": 177.38,'
+        ' "close": 179.66, "volume": 73488000}'
+    )
     bar = m.decode(raw)
     assert isinstance(bar, m.Bar)
-    assert bar.ts == TS and bar.volume == 73_488_000
+    assert bar.ts == TS
+    assert bar.volume == 73_488_000
 
 
 def test_signal_id_is_deterministic_and_readable() -> None:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import pytest
+
 from swingflow_common.data import BUILTIN, DataError, load, load_builtin, sp500_sectors
 from swingflow_common.data.builtin import package_file
 

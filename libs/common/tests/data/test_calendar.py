@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+
 from swingflow_common.data.builtin import package_file
 from swingflow_common.data.calendar import nyse_sessions
 

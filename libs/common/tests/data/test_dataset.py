@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+
 from swingflow_common.data import DataIssue, Dataset
 from swingflow_common.data.assemble import assemble
 

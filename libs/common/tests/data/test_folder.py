@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
 from swingflow_common.data import DataError, load, load_folder
 
 DAYS = ["2024-03-01", "2024-03-04", "2024-03-05", "2024-03-06"]

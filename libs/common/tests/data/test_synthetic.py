@@ -7,6 +7,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import pytest
+
 from swingflow_common.data import synthetic_universe
 from swingflow_common.data.synthetic import REGIMES, SyntheticPaths, simulate
 

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from swingflow_common.data import DataError, DataIssue, repair, validate
 
 Row = tuple[str, float, float, float, float, float]

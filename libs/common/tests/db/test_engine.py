@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
+
 from swingflow_common.db import engine_from_url, migrate_async, normalize_url, session_factory
 from swingflow_common.db import repository as repo
 from swingflow_common.messages import Bar

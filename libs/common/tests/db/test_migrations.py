@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+
 from swingflow_common.db import Base, alembic_config, engine_from_url, migrate, migrate_async
 from swingflow_common.testing import run_async
 

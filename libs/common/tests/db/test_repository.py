@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from swingflow_common.db import repository as repo
 from swingflow_common.db.models import AllocationRow, BarRow, FillRow, SignalRow, SymbolRow
 from swingflow_common.messages import (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from swingflow_common.testing import create_postgres_database, unavailable
 
 CLOSED = "postgresql+asyncpg://postgres@127.0.0.1:1/test"  # nothing listens on port 1

@@ -8,6 +8,7 @@ import logging
 import urllib.request
 
 import pytest
+
 from swingflow_common.observability import (
     configure_logging,
     start_metrics_server,

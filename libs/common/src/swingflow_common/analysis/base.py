@@ -54,7 +54,11 @@ class OHLCV:
     def head(self, n: int) -> OHLCV:
         """The first `n` bars (what was known at bar n-1)."""
         return OHLCV(
-            self.ts[:n], self.open[:n], self.high[:n], self.low[:n], self.close[:n],
+            self.ts[:n],
+            self.open[:n],
+            self.high[:n],
+            self.low[:n],
+            self.close[:n],
             self.volume[:n],
         )
 

@@ -9,6 +9,7 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import pool
 from sqlalchemy.engine import Connection
+
 from swingflow_common.db.engine import engine_from_url
 from swingflow_common.db.models import Base, UtcDateTime
 
