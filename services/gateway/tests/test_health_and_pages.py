@@ -137,3 +137,13 @@ async def test_openapi_documents_every_route_with_a_response_model(
         ok = spec["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]
         assert "$ref" in ok["schema"] or ok["schema"].get("type"), path
     assert "HTTPBearer" in str(spec["paths"]["/api/weights"]["put"]["security"])
+
+
+async def test_a_wrong_method_is_405_listing_every_allowed_one(
+    database_url: str, make_settings: Any
+) -> None:
+    async with serve(create_app(make_settings(database_url), warm_up=False)) as client:
+        weights = await client.delete("/api/weights")
+        symbols = await client.post("/api/symbols")
+    assert (weights.status_code, weights.headers["allow"]) == (405, "GET, PUT")
+    assert (symbols.status_code, symbols.headers["allow"]) == (405, "GET")

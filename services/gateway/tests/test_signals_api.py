@@ -101,6 +101,7 @@ async def test_signals_pages_do_not_overlap_and_cover_everything(
         ({"min_score": 1.5}, "min_score"),
         ({"min_score": "nan"}, "min_score"),
         ({"from": "yesterday"}, "from"),
+        ({"to": "0.5"}, "to"),  # not read as a Unix timestamp
         ({"from": "2024-02-01", "to": "2024-01-01"}, "from"),
         ({"symbol": "AA PL"}, "symbol"),
         ({"setup": "DROP TABLE"}, "setup"),

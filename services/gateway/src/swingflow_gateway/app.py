@@ -20,7 +20,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from swingflow_common.observability import configure_logging, start_metrics_server
 from swingflow_common.settings import SettingsError, load_settings
 from swingflow_gateway import asyncapi, static
-from swingflow_gateway.errors import validation_error
+from swingflow_gateway.errors import method_not_allowed, validation_error
 from swingflow_gateway.http_metrics import HttpMetrics
 from swingflow_gateway.metrics import SERVICE
 from swingflow_gateway.resources import open_resources
@@ -51,6 +51,7 @@ def create_app(settings: Settings, warm_up: bool = True) -> FastAPI:
     )
     app.state.asyncapi = asyncapi.build_document(settings.nats_url, VERSION)
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(405, method_not_allowed)
     app.add_middleware(HttpMetrics)
     if settings.cors_origins:
         app.add_middleware(

@@ -8,16 +8,29 @@ outside [0, 1], a page past the limits. None of them reaches the database.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Path, Query, status
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 
 SYMBOL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,15}$"
 SETUP_PATTERN = r"^[a-z0-9_]{1,64}$"
 MAX_OFFSET = 10_000_000
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_only(value: object) -> object:
+    """Refuse what pydantic would read as a Unix timestamp: times here are ISO 8601."""
+    if isinstance(value, str) and not _ISO_DATE.match(value):
+        raise ValueError(
+            "must be an ISO 8601 date or time, e.g. 2024-03-01 or 2024-03-01T00:00:00Z"
+        )
+    return value
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -39,7 +52,7 @@ def _upper(value: str | None) -> str | None:
     return value.upper() if value is not None else None
 
 
-Time = Annotated[datetime | None, AfterValidator(_utc)]
+Time = Annotated[datetime | None, BeforeValidator(_iso_only), AfterValidator(_utc)]
 SymbolPath = Annotated[
     str,
     Path(pattern=SYMBOL_PATTERN, description="Ticker, any case (BRK.B, aapl)."),

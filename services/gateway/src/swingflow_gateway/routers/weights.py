@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 KV_KEY = "current"
 KV_TIMEOUT = 2.0
 WRITE_ERRORS: dict[int | str, dict[str, object]] = {
+    400: {"model": ErrorOut, "description": "The body could not be read as JSON."},
     401: {"model": ErrorOut, "description": "No token, or a wrong one."},
     422: {"model": ErrorOut, "description": "Weights that do not validate; the field is named."},
     503: {"model": ErrorOut, "description": "Writes disabled (no token set), or NATS down."},
