@@ -35,6 +35,12 @@ class Plan:
     processes: tuple[ProcessSpec, ...] = field(default_factory=tuple)
 
 
+def dashboard_url() -> str:
+    """Where the gateway serves the dashboard (its GATEWAY_HOST/GATEWAY_PORT settings)."""
+    host = os.environ.get("GATEWAY_HOST", "127.0.0.1")
+    return f"http://{host}:{os.environ.get('GATEWAY_PORT', '8000')}"
+
+
 def service_argv(name: str) -> tuple[str, ...]:
     return (sys.executable, "-m", "swingflow", "service", name)
 

@@ -12,7 +12,7 @@ import nats
 from rich.console import Console
 from rich.live import Live
 
-from swingflow.up.plan import make_plan
+from swingflow.up.plan import dashboard_url, make_plan
 from swingflow.up.status import health_of, one_line, pipeline_counts, render
 from swingflow.up.supervisor import Supervisor
 from swingflow_common.bus import NatsServer, ensure_streams
