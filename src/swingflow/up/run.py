@@ -45,7 +45,7 @@ async def run_platform(var_dir: Path, with_feed: bool, console: Console) -> int:
         loop.add_signal_handler(sig, stop.set)
     supervisor.start_all()
     console.print(
-        "services started; dashboard at http://127.0.0.1:8000 ; logs in "
+        f"services started; dashboard at {dashboard_url()} ; logs in "
         f"{var_dir / 'log'} ; Ctrl-C stops everything"
     )
     try:
