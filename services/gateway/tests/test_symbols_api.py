@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+from nats.js import JetStreamContext
 
+from swingflow_common import subjects
 from swingflow_common.db import repository
+from swingflow_common.testing import eventually
 from swingflow_gateway.app import create_app
 
 from .factories import Sessions, candidate, day, seed_bars, seed_signal
@@ -110,3 +114,31 @@ async def test_bad_analysis_requests_are_422(
         answer = await client.get(path, params=params)
     assert answer.status_code == 422
     assert answer.json()["detail"]
+
+
+async def test_analysis_latest_comes_from_the_scanner_kv_for_the_same_bar(
+    database_url: str,
+    nats_url: str,
+    js: JetStreamContext,
+    db_sessions: Sessions,
+    make_settings: Any,
+) -> None:
+    series = await seed_bars(db_sessions, "BRK.B", 60)
+    app = create_app(make_settings(database_url, nats_url), warm_up=False)
+    async with serve(app) as client:
+
+        async def ready() -> bool:
+            return (await client.get("/readyz")).status_code == 200
+
+        await eventually(ready)
+        kv = await js.key_value(subjects.ANALYSIS_BUCKET)
+        scanned = {"symbol": "BRK.B", "features": {"rsi_14": 51.0, "rs_rank": 0.7}}
+        stale = {**scanned, "ts": series[-2].ts.isoformat()}
+        await kv.put(subjects.token("BRK.B"), json.dumps(stale).encode())
+        computed = (await client.get("/api/symbol/BRK.B/analysis")).json()["latest"]
+        fresh = {**scanned, "ts": series[-1].ts.isoformat()}
+        await kv.put(subjects.token("BRK.B"), json.dumps(fresh).encode())
+        from_kv = (await client.get("/api/symbol/BRK.B/analysis")).json()["latest"]
+    assert "rs_rank" not in computed  # another bar's analysis is not shown as this one's
+    assert computed["sma_50"] is not None
+    assert from_kv == {"rsi_14": 51.0, "rs_rank": 0.7}

@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import math
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
@@ -71,7 +72,8 @@ async def symbol_analysis(
         session, repository.SignalFilter(symbol=symbol), limit=RECENT_SIGNALS
     )
     signals = [signal_out(r) for r in rows]
-    latest = computed.latest if names else (await _kv_latest(resources, symbol) or computed.latest)
+    from_kv = None if names else await _kv_latest(resources, symbol, history[-1].ts)
+    latest = from_kv or computed.latest
     return Analysis(
         symbol=symbol,
         bars=[
@@ -85,8 +87,14 @@ async def symbol_analysis(
     )
 
 
-async def _kv_latest(resources: Resources, symbol: str) -> dict[str, float | None] | None:
-    """The scanner's latest analysis of `symbol` from the KV bucket, when it has one."""
+async def _kv_latest(
+    resources: Resources, symbol: str, last_ts: datetime
+) -> dict[str, float | None] | None:
+    """The scanner's analysis of `symbol`'s last stored bar from the KV bucket, if it has it.
+
+    It adds what only the scanner knows (`rs_rank`, ranked across the universe); one for
+    another bar than the chart's last is not used.
+    """
     if not resources.nats.connected:
         return None
     try:
@@ -98,9 +106,14 @@ async def _kv_latest(resources: Resources, symbol: str) -> dict[str, float | Non
     except Exception as exc:  # no bucket, no key, NATS slow, not JSON: compute instead
         log.debug("no KV analysis for %s: %r", symbol, exc)
         return None
-    features = value.get("features", value) if isinstance(value, dict) else None
-    if not isinstance(features, dict):
+    if not isinstance(value, dict) or not isinstance(value.get("features"), dict):
         return None
+    try:
+        if datetime.fromisoformat(str(value.get("ts"))) != last_ts:
+            return None
+    except ValueError:
+        return None
+    features = value["features"]
     return {
         str(k): (float(v) if isinstance(v, int | float) and math.isfinite(v) else None)
         for k, v in features.items()
