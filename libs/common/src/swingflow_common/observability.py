@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -117,9 +118,14 @@ class MetricsServer:
 
 
 def start_metrics_server(
-    port: int, addr: str = "127.0.0.1", registry: CollectorRegistry = REGISTRY
+    port: int, addr: str | None = None, registry: CollectorRegistry = REGISTRY
 ) -> MetricsServer:
-    """Serve the Prometheus text format on `addr:port` from a daemon thread (port 0: any)."""
+    """Serve the Prometheus text format on `addr:port` from a daemon thread (port 0: any).
+
+    `addr` defaults to `$METRICS_ADDR`, else 127.0.0.1: on one machine nothing else needs
+    it, while in a container Prometheus scrapes from another one (`METRICS_ADDR=0.0.0.0`).
+    """
+    addr = addr or os.environ.get("METRICS_ADDR", "").strip() or "127.0.0.1"
     server, _thread = start_http_server(port, addr=addr, registry=registry)
     return MetricsServer(port=int(server.server_port), _server=server)
 
