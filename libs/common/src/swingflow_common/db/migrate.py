@@ -8,6 +8,9 @@ configuration an `alembic.ini` would hold is built by `alembic_config`.
 processes at once on PostgreSQL (an advisory lock serializes them). On SQLite, start
 the processes after one `migrate`, as `swingflow up` does.
 
+The deploy one-shot (docker compose's `migrate`, ECS's `migrate` task) runs
+`python -m swingflow_common.db.migrate upgrade` with `DATABASE_URL` set.
+
 To write the next migration after changing `models.py`:
 
     .venv/bin/python -m swingflow_common.db.migrate revision "add a column" sqlite:///var/dev.db
@@ -16,6 +19,7 @@ To write the next migration after changing `models.py`:
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from pathlib import Path
 
@@ -65,10 +69,24 @@ def migrate(url: str | URL, revision: str = "head") -> None:
     raise RuntimeError("migrate() called inside a running event loop: await migrate_async(url)")
 
 
+USAGE = (
+    "usage: python -m swingflow_common.db.migrate upgrade [DATABASE_URL]\n"
+    "       python -m swingflow_common.db.migrate revision MESSAGE DATABASE_URL"
+)
+
+
 def _main(argv: list[str]) -> None:
-    """`revision MESSAGE URL`: autogenerate the next migration against a database at head."""
+    """`upgrade [URL]`: migrate to head (URL default: $DATABASE_URL), the deploy one-shot.
+    `revision MESSAGE URL`: autogenerate the next migration against a database at head."""
+    if argv[:1] == ["upgrade"] and len(argv) <= 2:
+        url = argv[1] if len(argv) == 2 else os.environ.get("DATABASE_URL", "")
+        if not url:
+            sys.exit("upgrade: give a DATABASE_URL argument or set $DATABASE_URL")
+        migrate(url)
+        print(f"database at head: {normalize_url(url).render_as_string(hide_password=True)}")
+        return
     if len(argv) != 3 or argv[0] != "revision":
-        sys.exit("usage: python -m swingflow_common.db.migrate revision MESSAGE DATABASE_URL")
+        sys.exit(USAGE)
     message, url = argv[1], argv[2]
     migrate(url)
     command.revision(alembic_config(url), message=message, autogenerate=True)
