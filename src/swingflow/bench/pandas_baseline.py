@@ -69,7 +69,7 @@ def indicators(df: pd.DataFrame) -> pd.DataFrame:
 
 def _supertrend(h: pd.Series, lo: pd.Series, c: pd.Series, atr: pd.Series) -> pd.Series:
     hl2 = (h + lo) / 2
-    upper, lower = (hl2 + 3 * atr).to_numpy(), (hl2 - 3 * atr).to_numpy()
+    upper, lower = (hl2 + 3 * atr).to_numpy(copy=True), (hl2 - 3 * atr).to_numpy(copy=True)
     close = c.to_numpy()
     st = np.full(len(c), np.nan)
     direction = 1
