@@ -22,7 +22,7 @@ from swingflow_common.analysis.base import OHLCV
 
 SP500_SYMBOLS = ("AAPL", "MSFT", "XOM", "JPM", "GE", "F", "AMZN", "BBBY")
 # shared/ sits beside the project root, on a developer's machine as in CI.
-STOCKCHARTS_DIR = Path(__file__).resolve().parents[4].parent / "shared/reference/stockcharts"
+STOCKCHARTS_DIR = Path(__file__).resolve().parent / "reference" / "stockcharts"
 
 
 def _clamped(frame: pd.DataFrame) -> OHLCV:
