@@ -62,9 +62,10 @@ def create_app(settings: Settings, warm_up: bool = True) -> FastAPI:
         )
     for router in (
         symbols.router, signals.router, portfolio.router, weights.router, health.router,
-        asyncapi.router, endpoint.router, static.build_router(settings.static_dir),
+        asyncapi.router, static.build_router(settings.static_dir),
     ):  # fmt: skip
         app.include_router(router)
+    app.router.routes.append(endpoint.route)
     return app
 
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from fastapi import Response
+from pydantic import BaseModel
+
 from swingflow_common.db.models import AllocationRow, SignalRow
 from swingflow_common.messages import Allocation, FeatureContribution, StageScore
 from swingflow_gateway.schemas import SignalOut
 
 
-def signal_out(row: SignalRow) -> SignalOut:
+def signal_out(row: SignalRow | Any) -> SignalOut:
+    """A signal row (an ORM `SignalRow` or a `queries.signal_page` row) as the API shows it."""
     return SignalOut(
         id=row.id,
         symbol=row.symbol,
@@ -48,3 +54,12 @@ def allocation_out(row: AllocationRow) -> Allocation:
         reason=row.reason,
         ts_event=row.created_at,
     )
+
+
+def json_response(answer: BaseModel) -> Response:
+    """An answer already built as its response model, serialized once.
+
+    Returned as a `Response`, it skips FastAPI's second validation of the same object
+    against `response_model`, which still documents the route.
+    """
+    return Response(answer.model_dump_json(), media_type="application/json")

@@ -100,6 +100,7 @@ class SignalRow(Timestamped, Base):
     __table_args__ = (
         sa.Index(None, "symbol", "ts"),
         sa.Index(None, "status", "ts"),
+        sa.Index(None, "ts", "id"),  # newest-first pages (migration 0003)
     )
     id: Mapped[str] = mapped_column(Id, primary_key=True)
     symbol: Mapped[str] = mapped_column(SymbolCol)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from swingflow_common.db import queries, repository
 from swingflow_common.messages import STAGE_NAMES
-from swingflow_gateway.convert import signal_out
+from swingflow_gateway.convert import json_response, signal_out
 from swingflow_gateway.deps import SessionDep
 from swingflow_gateway.params import MinScore, Offset, PeriodDep, SetupQuery, SymbolQuery
 from swingflow_gateway.routers import ERRORS
@@ -20,7 +20,7 @@ MAX_LIMIT = 500
 
 
 @router.get("", response_model=SignalPage, responses=ERRORS)
-async def list_signals(
+async def list_signals(  # the answer is built (and validated) here, then sent as is
     session: SessionDep,
     period: PeriodDep,
     status: Annotated[SignalStatus | None, Query(description="Only this status.")] = None,
@@ -29,7 +29,7 @@ async def list_signals(
     min_score: MinScore = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     offset: Offset = 0,
-) -> SignalPage:
+) -> Response:
     """Signals (candidates and verdicts) matching the filters, newest bar first."""
     where = repository.SignalFilter(
         status=status,
@@ -39,9 +39,11 @@ async def list_signals(
         end=period.end,
         min_total=min_score,
     )
-    rows = await repository.list_signals(session, where, limit, offset)
+    rows = await queries.signal_page(session, where, limit, offset)
     total = await repository.count_signals(session, where)
-    return SignalPage(items=[signal_out(r) for r in rows], total=total, limit=limit, offset=offset)
+    page = SignalPage(items=[signal_out(r) for r in rows], total=total, limit=limit, offset=offset)
+    response: Response = json_response(page)
+    return response
 
 
 @router.get("/funnel", response_model=Funnel, responses=ERRORS)

@@ -68,7 +68,7 @@ async def symbol_analysis(
         computed = await asyncio.to_thread(analysis.compute, history, bars, names)
     except analysis.UnknownIndicatorError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
-    rows = await repository.list_signals(
+    rows = await queries.signal_page(
         session, repository.SignalFilter(symbol=symbol), limit=RECENT_SIGNALS
     )
     signals = [signal_out(r) for r in rows]

@@ -1,14 +1,18 @@
-"""One WebSocket client: a bounded queue, a reader task and a sender task that end together.
+"""One WebSocket client: a bounded queue, a reader task, and a sender task while one is needed.
 
 The hub calls `offer(frame)` for every event on a channel the client wants. `offer` never
-waits: when the queue is full the oldest frame is dropped and counted, so a slow client
-loses its own backlog and never slows the hub or the other clients. The next frame it
-gets is `{"channel": "system", "type": "dropped", "data": {"count": n}}`.
+waits. When nothing is queued for the client, the frame is sent at once, eagerly (see
+`eager`): a send to a socket with room finishes without suspending, so a fan-out to
+thousands of clients costs no task switch per client. A send that has to wait starts the
+sender task, which finishes it and then drains the queue; meanwhile frames queue up. When
+the queue is full the oldest frame is dropped and counted, so a slow client loses its own
+backlog and never slows the hub or the other clients; the next frame it gets is
+`{"channel": "system", "type": "dropped", "data": {"count": n}}`.
 
-The sender task is the only writer to the socket. The reader parses what the client
-sends (subscribe, unsubscribe, ping); a bad frame gets an `error` reply through the same
-queue and the connection stays up. When either task ends (the client left, a send
-failed) the other is cancelled: the Starlette pattern.
+The reader parses what the client sends (subscribe, unsubscribe, ping); a bad frame gets
+an `error` reply through the same path and the connection stays up. The reader and the
+sender end together: a failed send closes the connection, and when the reader ends (the
+client left, or the hub closed a stuck client) the sender is cancelled.
 """
 
 from __future__ import annotations
@@ -17,10 +21,11 @@ import asyncio
 import json
 import logging
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Awaitable, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from swingflow_gateway.metrics import WS_DROPPED
+from swingflow_gateway.ws import eager
 from swingflow_gateway.ws.channels import OFFERED, parse_channel, system
 
 if TYPE_CHECKING:
@@ -32,10 +37,13 @@ MAX_CLIENT_FRAME = 64 * 1024  # bytes: a subscribe with a thousand channels fits
 
 
 class Socket(Protocol):
-    """The part of Starlette's WebSocket a connection uses (a fake in unit tests)."""
+    """What a connection sends and receives through (`RawSocket`, a fake in unit tests).
 
-    async def send_text(self, data: str) -> None: ...
-    async def receive(self) -> Any: ...
+    `send_text` must return a coroutine, so that it can be run eagerly.
+    """
+
+    def send_text(self, data: str) -> Coroutine[Any, Any, None]: ...
+    def receive(self) -> Awaitable[Any]: ...
 
 
 class Connection:
@@ -48,69 +56,90 @@ class Connection:
         self.max_channels = max_channels
         self.queue_size = queue_size
         self._queue: deque[str] = deque()
-        self._wake = asyncio.Event()
         self._pending_drops = 0
         self.dropped = 0  # total dropped over the connection's life
         self.sent = 0
-        self.sending_since: float | None = None  # loop time a send started, None when idle
-        self._tasks: list[asyncio.Task[None]] = []
+        self.sending_since: float | None = None  # loop time a waiting send began
+        self._reader: asyncio.Task[None] | None = None
+        self._sender: asyncio.Task[None] | None = None
+        self._closed = False
 
     # -- called by the hub -----------------------------------------------------------------
 
     def offer(self, frame: str) -> None:
-        """Queue a frame; when full, drop the oldest and count it. Never waits."""
+        """Send now if idle, else queue; when full, drop the oldest and count it. Never waits."""
+        if self._closed:
+            return
+        if self._sender is None:  # nothing queued or in flight: try at once
+            self._send_now(frame)
+            return
         if len(self._queue) >= self.queue_size:
             self._queue.popleft()
             self._pending_drops += 1
             self.dropped += 1
             WS_DROPPED.inc()
         self._queue.append(frame)
-        self._wake.set()
 
     def close(self) -> None:
-        """End both tasks (the hub's dead-client watchdog calls this)."""
-        for task in self._tasks:
-            task.cancel()
+        """End the connection (a failed send, the hub's dead-client watchdog, shutdown)."""
+        self._closed = True
+        if self._reader is not None:
+            self._reader.cancel()
 
-    # -- the two tasks ---------------------------------------------------------------------
-
-    async def serve(self) -> None:
-        """Run the reader and the sender until one ends, then stop the other."""
-        self.hub.add(self)
-        self.offer(system("hello", {"channels": [], "offered": list(OFFERED)}))
-        self._tasks = [
-            asyncio.create_task(self._read_loop(), name="ws-reader"),
-            asyncio.create_task(self._send_loop(), name="ws-sender"),
-        ]
+    def _send_now(self, frame: str) -> None:
+        coro = self.socket.send_text(frame)
         try:
-            await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in self._tasks:
-                task.cancel()
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-            self.hub.remove(self)
+            waiting_on = eager.step(coro)
+        except Exception as exc:  # the client is gone: closed socket, reset connection
+            log.debug("websocket send failed: %r", exc)
+            self.close()
+            return
+        if waiting_on is eager.DONE:
+            self.sent += 1
+            return
+        self.sending_since = asyncio.get_running_loop().time()
+        self._sender = asyncio.create_task(self._drain(coro, waiting_on), name="ws-sender")
 
-    async def _send_loop(self) -> None:
+    async def _drain(self, coro: Any, waiting_on: Any) -> None:
+        """Finish the send that had to wait, then send what queued up meanwhile."""
         loop = asyncio.get_running_loop()
-        queue = self._queue
         try:
-            while True:
-                if not queue:
-                    self._wake.clear()
-                    await self._wake.wait()
+            await eager.finish(coro, waiting_on)
+            self.sent += 1
+            while self._queue or self._pending_drops:
                 if self._pending_drops:
                     frame = system("dropped", {"count": self._pending_drops})
                     self._pending_drops = 0
                 else:
-                    frame = queue.popleft()
+                    frame = self._queue.popleft()
                 self.sending_since = loop.time()
                 await self.socket.send_text(frame)
-                self.sending_since = None
                 self.sent += 1
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # the client is gone: closed socket, reset connection
-            log.debug("websocket send ended: %r", exc)
+        except Exception as exc:
+            log.debug("websocket send failed: %r", exc)
+            self.close()
+        finally:
+            self.sending_since = None
+            self._sender = None
+
+    # -- the connection's life -------------------------------------------------------------
+
+    async def serve(self) -> None:
+        """Run until the client leaves or the connection is closed."""
+        self.hub.add(self)
+        self._reader = asyncio.create_task(self._read_loop(), name="ws-reader")
+        self.offer(system("hello", {"channels": [], "offered": list(OFFERED)}))
+        try:
+            await asyncio.wait([self._reader])
+        finally:
+            self._closed = True
+            tasks = [t for t in (self._reader, self._sender) if t is not None]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self.hub.remove(self)
 
     async def _read_loop(self) -> None:
         while True:
