@@ -65,9 +65,10 @@ class Client(asyncio.Protocol):
         transport.write(self.request)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        for future in (self.subscribed, self.done):
-            if not future.done():
-                future.set_exception(ConnectionError(f"closed: {exc!r}"))
+        if not self.subscribed.done():  # awaited while connecting: fail the start
+            self.subscribed.set_exception(ConnectionError(f"closed: {exc!r}"))
+        if not self.done.done():  # the counts say what was missed
+            self.done.set_result(None)
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
