@@ -10,7 +10,12 @@ latency runs from each request's scheduled start (open loop: a slow answer does 
 delay the next request, so queueing shows in the figures).
 
 Budgets (issue: gateway): 5,000 clients at 10 msg/s with p99 <= 1 s; /api/signals p99
-<= 50 ms.
+<= 50 ms (at 20 requests/s on 10,000 signals in SQLite).
+
+The clients take about as much CPU as the gateway (measured and reported per phase), and
+the machine has 2 cores shared with other work: each phase records the 1-minute load
+average before and after, and a phase whose gateway got less than the CPU it needed
+shows it as a backlog (`last_second_p50_ms` well above `first_second_p50_ms`).
 """
 
 from __future__ import annotations
@@ -47,8 +52,8 @@ PHASES = (
     ("naive", 5_000, 50), ("hub", 10_000, 0),
 )  # fmt: skip
 SIGNALS_SEEDED = 10_000
-REST_RATE = 50.0
-REST_REQUESTS = 500
+REST_RATE = 20.0  # a few dashboards refreshing their lists
+REST_REQUESTS = 300
 FANOUT_BUDGET_P99_S = 1.0
 REST_BUDGET_P99_S = 0.050
 CLK_TCK = os.sysconf("SC_CLK_TCK")
