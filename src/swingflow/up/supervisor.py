@@ -1,8 +1,9 @@
 """Runs the planned processes, restarts one that crashes, and stops them all in order.
 
 Each child runs in its own session, so the terminal's Ctrl-C reaches only this
-supervisor, which then stops the children in reverse start order (producers first) and
-waits for each: no service loses its in-flight work to a simultaneous kill.
+supervisor, which then asks every child to stop (producers first) and waits for them
+within one deadline: no service loses its in-flight work to a kill. A supervisor killed
+outright takes its children with it (the kernel sends them SIGTERM).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from swingflow.up.plan import ProcessSpec
+from swingflow_common.process import die_with_parent
 
 MAX_RESTARTS = 5
 STOP_TIMEOUT_S = 15.0
@@ -54,6 +56,7 @@ class Supervisor:
             stdout=child._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=die_with_parent(),  # a supervisor killed outright takes them along
         )
         child.started_at = time.monotonic()
         child.next_restart_at = None
@@ -80,14 +83,22 @@ class Supervisor:
                 self._spawn(child)
 
     def stop_all(self) -> None:
-        for child in reversed(self.children):
-            if child.alive and child.process is not None:
-                child.process.send_signal(signal.SIGTERM)
-                try:
-                    child.process.wait(STOP_TIMEOUT_S)
-                except subprocess.TimeoutExpired:
-                    child.process.kill()
-                    child.process.wait()
+        """SIGTERM every child (producers first), then wait for all within one deadline:
+        each finishes its in-flight work at the same time, so stopping takes as long as
+        the slowest service, not the sum of them."""
+        running = [c for c in reversed(self.children) if c.alive and c.process is not None]
+        for child in running:
+            assert child.process is not None
+            child.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        for child in running:
+            assert child.process is not None
+            try:
+                child.process.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.process.kill()
+                child.process.wait()
+        for child in self.children:
             if child._log is not None:
                 child._log.close()
                 child._log = None

@@ -33,6 +33,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from swingflow_common.process import die_with_parent
+
 _BINARY_NAMES = ("nats-server", "nats-server.exe")
 
 
@@ -147,6 +149,7 @@ class NatsServer:
             # Its own session: a terminal's Ctrl-C reaches the owner, which stops the
             # server last, after every client has drained.
             start_new_session=True,
+            preexec_fn=die_with_parent(),  # and it never outlives its owner
         )
 
     def _check_ready(self, deadline: float) -> bool:
