@@ -55,6 +55,7 @@ class NatsLink:
         return self.subscribed.is_set() and self.client is not None and self.client.is_connected
 
     def start(self) -> None:
+        SERVICE_READY.labels(SERVICE).set(0)  # shown as not ready until subscribed
         self._task = asyncio.create_task(self._connect_until_up(), name="nats-connect")
 
     async def _connect_until_up(self) -> None:
