@@ -11,7 +11,6 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import nats.js.errors
 from nats.js import JetStreamContext
 
 from swingflow_common import subjects
@@ -25,6 +24,7 @@ from swingflow_common.messages import (
     StageScore,
     signal_id,
 )
+from swingflow_common.testing import stream_payloads
 
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
 RISK = RiskSettings(commission_bps=10, slippage_bps=20, max_positions=5, max_bars_held=3)
@@ -59,25 +59,6 @@ def confirmed(
 def bar(symbol: str, n: int, open_: float, high: float, low: float, close: float) -> Bar:
     return Bar(symbol=symbol, ts=day(n), open=open_, high=high, low=low, close=close,
                volume=1_000_000)  # fmt: skip
-
-
-async def stream_payloads(js: JetStreamContext, stream: str, prefix: str) -> list[bytes]:
-    """Every message stored in `stream` whose subject starts with `prefix`, in order."""
-    try:
-        info = await js.stream_info(stream)
-    except nats.js.errors.NotFoundError:
-        return []
-    out = []
-    for seq in range(info.state.first_seq, info.state.last_seq + 1):
-        if info.state.messages == 0:
-            break
-        try:
-            stored = await js.get_msg(stream, seq)
-        except nats.js.errors.NotFoundError:
-            continue
-        if (stored.subject or "").startswith(prefix):
-            out.append(stored.data or b"")
-    return out
 
 
 async def allocations_on_nats(js: JetStreamContext) -> list[Allocation]:

@@ -11,7 +11,6 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-import nats.js.errors
 from nats.js import JetStreamContext
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -26,6 +25,7 @@ from swingflow_common.messages import (
     StageScore,
     signal_id,
 )
+from swingflow_common.testing import stream_payloads
 
 TS = datetime(2024, 3, 1, tzinfo=UTC)
 
@@ -69,25 +69,6 @@ def candidate(
 def write_config(path: Path, config: StrategyConfig | None = None) -> Path:
     path.write_text(json.dumps((config or StrategyConfig()).model_dump(mode="json")))
     return path
-
-
-async def stream_payloads(js: JetStreamContext, stream: str, prefix: str) -> list[bytes]:
-    """Every message stored in `stream` whose subject starts with `prefix`, in order."""
-    try:
-        info = await js.stream_info(stream)
-    except nats.js.errors.NotFoundError:
-        return []
-    out = []
-    for seq in range(info.state.first_seq, info.state.last_seq + 1):
-        if info.state.messages == 0:
-            break
-        try:
-            stored = await js.get_msg(stream, seq)
-        except nats.js.errors.NotFoundError:
-            continue
-        if (stored.subject or "").startswith(prefix):
-            out.append(stored.data or b"")
-    return out
 
 
 async def confirmed_on_nats(js: JetStreamContext) -> list[ConfirmedSignal]:

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import pytest
+from nats.js.errors import NotFoundError
 
 if TYPE_CHECKING:
     from nats.js import JetStreamContext
@@ -97,6 +98,25 @@ async def eventually(
 
 
 # -- NATS --------------------------------------------------------------------------------
+
+
+async def stream_payloads(js: JetStreamContext, stream: str, prefix: str) -> list[bytes]:
+    """Every message stored in `stream` whose subject starts with `prefix`, in order."""
+    try:
+        info = await js.stream_info(stream)
+    except NotFoundError:
+        return []
+    out: list[bytes] = []
+    for seq in range(info.state.first_seq, info.state.last_seq + 1):
+        if info.state.messages == 0:
+            break
+        try:
+            stored = await js.get_msg(stream, seq)
+        except NotFoundError:
+            continue
+        if (stored.subject or "").startswith(prefix):
+            out.append(stored.data or b"")
+    return out
 
 
 @pytest.fixture(scope="session")
