@@ -250,7 +250,11 @@ class MlModelRow(Timestamped, Base):
 
 
 class BacktestRunRow(Timestamped, Base):
+    """One `BacktestResult` without its trades; nested parts (equity curve, breakdowns,
+    walk-forward windows) are JSON, read whole with the run (migration 0004)."""
+
     __tablename__ = "backtest_runs"
+    __table_args__ = (sa.Index(None, "created_at", "id"),)  # newest-first pages
     id: Mapped[str] = mapped_column(Id, primary_key=True)
     dataset: Mapped[str] = mapped_column(sa.String(200))
     start: Mapped[datetime | None]
@@ -259,6 +263,18 @@ class BacktestRunRow(Timestamped, Base):
     config: Mapped[JsonDict] = mapped_column(default=dict)
     metrics: Mapped[JsonDict] = mapped_column(default=dict)
     status: Mapped[str] = mapped_column(sa.String(16), default="done")
+    mode: Mapped[str] = mapped_column(sa.String(16), default="pipeline")
+    initial_cash: Mapped[float] = mapped_column(default=0.0)
+    trade_count: Mapped[int] = mapped_column(default=0)
+    equity: Mapped[list[JsonDict]] = mapped_column(default=list)  # EquityPoint dumps
+    by_symbol: Mapped[JsonDict] = mapped_column(default=dict)
+    by_setup: Mapped[JsonDict] = mapped_column(default=dict)
+    by_exit_reason: Mapped[JsonDict] = mapped_column(default=dict)
+    monthly: Mapped[JsonDict] = mapped_column(default=dict)
+    walk_forward: Mapped[list[JsonDict]] = mapped_column(default=list)  # WindowResult dumps
+    candidates: Mapped[int] = mapped_column(default=0)
+    confirmed: Mapped[int] = mapped_column(default=0)
+    rejected: Mapped[JsonDict] = mapped_column(default=dict)
 
 
 class BacktestTradeRow(Base):
@@ -281,3 +297,13 @@ class BacktestTradeRow(Base):
     bars_held: Mapped[int | None]
     total: Mapped[float | None]
     features: Mapped[JsonDict] = mapped_column(default=dict)
+    signal_ts: Mapped[datetime | None]
+    stop: Mapped[float | None]
+    target: Mapped[float | None]
+    fees: Mapped[float] = mapped_column(default=0.0)
+    slippage: Mapped[float] = mapped_column(default=0.0)
+    r_multiple: Mapped[float | None]
+    score_base_signal: Mapped[float | None]
+    score_confirmation: Mapped[float | None]
+    score_ml_confidence: Mapped[float | None]
+    score_entry_timing: Mapped[float | None]
