@@ -272,6 +272,28 @@ class DeadLetter(Message):
     ts_event: UtcTime = Field(default_factory=utcnow)
 
 
+JobKind = Literal["backtest", "train", "optimize"]
+JobStatus = Literal["queued", "running", "done", "failed"]
+
+
+class JobProgress(Message):
+    """A background job's progress (a backtest, a model training, an optimization), sent
+    by the gateway on the WebSocket channel `jobs`: `stage` and `done` of `total` as the
+    domain function reports them; `result_id` names what a finished job made (a backtest
+    run id, a model version), `error` why a failed one failed."""
+
+    type: Literal["job_progress"] = "job_progress"
+    job_id: str
+    kind: JobKind
+    stage: str = ""
+    done: Annotated[int, Field(ge=0)] = 0
+    total: Annotated[int, Field(ge=0)] = 0
+    status: JobStatus
+    result_id: str | None = None
+    error: str | None = None
+    ts_event: UtcTime = Field(default_factory=utcnow)
+
+
 AnyMessage = Annotated[
     Bar
     | Tick
@@ -284,7 +306,8 @@ AnyMessage = Annotated[
     | ScanJob
     | MlPredictRequest
     | MlPredictReply
-    | DeadLetter,
+    | DeadLetter
+    | JobProgress,
     Field(discriminator="type"),
 ]
 ANY_MESSAGE: TypeAdapter[Any] = TypeAdapter(AnyMessage)
@@ -305,6 +328,7 @@ ALL_MESSAGES: tuple[type[Message], ...] = (
     MlPrediction,
     MlPredictReply,
     DeadLetter,
+    JobProgress,
 )
 
 

@@ -55,6 +55,7 @@ ML_ALL = "ml.>"
 CONFIG_WEIGHTS_UPDATED = "config.weights.updated"
 SCAN_JOBS = "scan.jobs"
 DLQ_ALL = "dlq.>"
+JOBS_PROGRESS = "jobs.progress"  # JobProgress of the gateway's background jobs (core NATS)
 
 SCANNER_QUEUE = "scanner"
 

@@ -105,6 +105,9 @@ def examples() -> list[m.Message]:
         m.DeadLetter(
             service="scanner", subject="md.bars.AAPL", reason="high below low", payload="{}"
         ),
+        m.JobProgress(
+            job_id="job-1", kind="backtest", stage="simulate", done=3, total=10, status="running"
+        ),
     ]
 
 

@@ -60,6 +60,9 @@ CHANNELS: tuple[ChannelDoc, ...] = (
                queue=subjects.SCANNER_QUEUE),
     ChannelDoc("deadLetters", subjects.DLQ_ALL, (m.DeadLetter,), "send",
                "Messages a service rejected, with the reason."),
+    ChannelDoc("jobsProgress", subjects.JOBS_PROGRESS, (m.JobProgress,), "send",
+               "Progress of the gateway's background jobs (backtest, train, optimize); "
+               "the same messages reach WebSocket clients on the channel `jobs`."),
 )  # fmt: skip
 
 

@@ -1,7 +1,7 @@
 """WebSocket channels: their names, and which channel each NATS message goes to.
 
 Pure functions, no I/O. A channel is `signals`, `allocations`, `fills`, `models`,
-`weights`, `bars:<SYM>`, `bars:*` or `ticks:<SYM>` (docs/api.md); `system` is always on.
+`weights`, `jobs`, `bars:<SYM>`, `bars:*` or `ticks:<SYM>` (docs/api.md); `system` is always on.
 A message is routed by its `type`, and only when it came on the subject that type
 belongs to (a bar published on `signals.x` is not a signal), so a client never gets a
 message on the wrong channel.
@@ -17,7 +17,7 @@ from swingflow_common import subjects
 from swingflow_common.messages import Message
 
 SYSTEM = "system"
-FIXED: tuple[str, ...] = ("signals", "allocations", "fills", "models", "weights")
+FIXED: tuple[str, ...] = ("signals", "allocations", "fills", "models", "weights", "jobs")
 BARS_ALL = "bars:*"
 OFFERED: tuple[str, ...] = (*FIXED, "bars:<SYM>", BARS_ALL, "ticks:<SYM>")
 _SYMBOL = re.compile(r"[A-Z0-9][A-Z0-9._\-]{0,15}")
@@ -32,6 +32,7 @@ ROUTES: dict[str, tuple[str, str]] = {
     "fill": (subjects.FILLS, "fills"),
     "model_updated": (subjects.ML_MODELS_UPDATED, "models"),
     "weights_updated": (subjects.CONFIG_WEIGHTS_UPDATED, "weights"),
+    "job_progress": (subjects.JOBS_PROGRESS, "jobs"),  # from the gateway's own jobs
 }
 SUBSCRIBED_SUBJECTS: tuple[str, ...] = (
     subjects.BARS_ALL,
