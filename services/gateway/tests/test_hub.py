@@ -9,20 +9,46 @@ from typing import Any
 from swingflow_common import subjects
 from swingflow_common.testing import eventually
 from swingflow_gateway.ws.connection import Connection
+from swingflow_gateway.ws.frames import Frame
 from swingflow_gateway.ws.hub import Hub
 
 from .factories import bars, candidate
 
 
-class FakeSocket:
-    """Records what the server sends; `gate` (when set) holds every send until opened."""
+def unframe(wire: bytes) -> str:
+    """The text of one unmasked server frame (a test's own reading of RFC 6455, 5.2)."""
+    assert wire[0] == 0x81  # FIN, text
+    size, start = wire[1], 2
+    if size == 126:
+        size, start = int.from_bytes(wire[2:4], "big"), 4
+    elif size == 127:
+        size, start = int.from_bytes(wire[2:10], "big"), 10
+    assert len(wire) == start + size
+    return wire[start:].decode()
 
-    def __init__(self, gated: bool = False) -> None:
+
+class FakeSocket:
+    """Records what the server sends; `gate` (when set) holds every send until opened.
+
+    With `direct`, frames are taken as bytes through `write` while the gate is open (as a
+    transport with room); otherwise, and while gated, through `send_text`.
+    """
+
+    def __init__(self, gated: bool = False, direct: bool = False) -> None:
         self.sent: list[dict[str, Any]] = []
         self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.gate = asyncio.Event()
+        self.direct = direct
+        self.written = 0  # frames taken by `write`
         if not gated:
             self.gate.set()
+
+    def write(self, frame: Frame) -> bool:
+        if not (self.direct and self.gate.is_set()):
+            return False
+        self.sent.append(json.loads(unframe(frame.wire)))
+        self.written += 1
+        return True
 
     async def send_text(self, data: str) -> None:
         await self.gate.wait()
@@ -52,7 +78,7 @@ async def connect(hub: Hub, socket: FakeSocket, channels: list[str], queue: int 
 
 async def test_a_slow_client_drops_its_oldest_frames_and_never_delays_a_fast_one() -> None:
     hub = Hub()
-    fast, slow = FakeSocket(), FakeSocket(gated=True)
+    fast, slow = FakeSocket(direct=True), FakeSocket(gated=True, direct=True)
     _, fast_task = await connect(hub, fast, ["bars:AAPL"])
     slow_conn, slow_task = await connect(hub, slow, ["bars:AAPL"], queue=8)
     series = bars("AAPL", 50)
@@ -60,6 +86,7 @@ async def test_a_slow_client_drops_its_oldest_frames_and_never_delays_a_fast_one
         hub.publish_message(subjects.bars("AAPL"), bar.model_dump_json().encode())
     await eventually(lambda: len(fast.of("bar")) == 50)  # while the slow one sends nothing
     assert slow.sent == []
+    assert fast.written == len(fast.sent) == 52  # every frame as shared bytes, none queued
     # 52 frames (hello, the hello after subscribing, 50 bars): the first is in flight in the
     # blocked send, the last 8 are queued, the 43 between them were dropped
     assert slow_conn.dropped == 43
@@ -76,7 +103,8 @@ async def test_a_slow_client_drops_its_oldest_frames_and_never_delays_a_fast_one
 
 async def test_only_subscribers_of_a_channel_receive_its_messages() -> None:
     hub = Hub()
-    wants, others, wildcard = FakeSocket(), FakeSocket(), FakeSocket()
+    # the direct byte path and the ASGI text path side by side
+    wants, others, wildcard = FakeSocket(direct=True), FakeSocket(), FakeSocket()
     tasks = [
         (await connect(hub, wants, ["signals", "bars:AAPL"]))[1],
         (await connect(hub, others, ["allocations", "bars:MSFT"]))[1],

@@ -1,10 +1,13 @@
 """One WebSocket client: a bounded queue, a reader task, and a sender task while one is needed.
 
-The hub calls `offer(frame)` for every event on a channel the client wants. `offer` never
-waits. When nothing is queued for the client, the frame is sent at once, eagerly (see
-`eager`): a send to a socket with room finishes without suspending, so a fan-out to
-thousands of clients costs no task switch per client. A send that has to wait starts the
-sender task, which finishes it and then drains the queue; meanwhile frames queue up. When
+The hub calls `offer(frame)` for every event on a channel the client wants, with one
+`Frame` shared by all of them. `offer` never waits. When nothing is queued for the
+client, the frame goes out at once: its encoded bytes written straight to the socket
+when the socket allows it (`Socket.write`), else through the ASGI send run eagerly (see
+`eager`). Either way a send to a socket with room finishes without suspending, so a
+fan-out to thousands of clients costs no task switch per client. A send that has to wait
+starts the sender task, which finishes it and then drains the queue; meanwhile frames
+queue up. When
 the queue is full the oldest frame is dropped and counted, so a slow client loses its own
 backlog and never slows the hub or the other clients; the next frame it gets is
 `{"channel": "system", "type": "dropped", "data": {"count": n}}`.
@@ -27,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from swingflow_gateway.metrics import WS_DROPPED
 from swingflow_gateway.ws import eager
 from swingflow_gateway.ws.channels import OFFERED, parse_channel, system
+from swingflow_gateway.ws.frames import Frame
 
 if TYPE_CHECKING:
     from swingflow_gateway.ws.hub import Hub
@@ -39,9 +43,12 @@ MAX_CLIENT_FRAME = 64 * 1024  # bytes: a subscribe with a thousand channels fits
 class Socket(Protocol):
     """What a connection sends and receives through (`RawSocket`, a fake in unit tests).
 
-    `send_text` must return a coroutine, so that it can be run eagerly.
+    `write` sends a frame's bytes at once when the socket allows it and says whether it
+    did (False: use `send_text`); `send_text` must return a coroutine, so that it can be
+    run eagerly.
     """
 
+    def write(self, frame: Frame) -> bool: ...
     def send_text(self, data: str) -> Coroutine[Any, Any, None]: ...
     def receive(self) -> Awaitable[Any]: ...
 
@@ -55,7 +62,7 @@ class Connection:
         self.channels: set[str] = set()
         self.max_channels = max_channels
         self.queue_size = queue_size
-        self._queue: deque[str] = deque()
+        self._queue: deque[Frame] = deque()
         self._pending_drops = 0
         self.dropped = 0  # total dropped over the connection's life
         self.sent = 0
@@ -66,12 +73,21 @@ class Connection:
 
     # -- called by the hub -----------------------------------------------------------------
 
-    def offer(self, frame: str) -> None:
+    def offer(self, frame: Frame) -> None:
         """Send now if idle, else queue; when full, drop the oldest and count it. Never waits."""
         if self._closed:
             return
         if self._sender is None:  # nothing queued or in flight: try at once
-            self._send_now(frame)
+            try:
+                written = self.socket.write(frame)
+            except Exception as exc:  # the client is gone
+                log.debug("websocket write failed: %r", exc)
+                self.close()
+                return
+            if written:
+                self.sent += 1
+            else:
+                self._send_now(frame.text)
             return
         if len(self._queue) >= self.queue_size:
             self._queue.popleft()
@@ -108,12 +124,12 @@ class Connection:
             self.sent += 1
             while self._queue or self._pending_drops:
                 if self._pending_drops:
-                    frame = system("dropped", {"count": self._pending_drops})
+                    text = system("dropped", {"count": self._pending_drops})
                     self._pending_drops = 0
                 else:
-                    frame = self._queue.popleft()
+                    text = self._queue.popleft().text
                 self.sending_since = loop.time()
-                await self.socket.send_text(frame)
+                await self.socket.send_text(text)
                 self.sent += 1
         except asyncio.CancelledError:
             raise
@@ -130,7 +146,7 @@ class Connection:
         """Run until the client leaves or the connection is closed."""
         self.hub.add(self)
         self._reader = asyncio.create_task(self._read_loop(), name="ws-reader")
-        self.offer(system("hello", {"channels": [], "offered": list(OFFERED)}))
+        self.offer(Frame(system("hello", {"channels": [], "offered": list(OFFERED)})))
         try:
             await asyncio.wait([self._reader])
         finally:
@@ -166,7 +182,7 @@ class Connection:
             return
         kind = frame.get("type") if isinstance(frame, dict) else None
         if kind == "ping":
-            self.offer(system("pong"))
+            self.offer(Frame(system("pong")))
         elif kind in ("subscribe", "unsubscribe"):
             self._change(kind, frame.get("channels"))
         else:
@@ -188,10 +204,10 @@ class Connection:
             self.hub.unsubscribe(self, good)
         if bad:
             self._error(f"{kind}: " + "; ".join(bad))
-        self.offer(system("hello", {"channels": sorted(self.channels)}))
+        self.offer(Frame(system("hello", {"channels": sorted(self.channels)})))
 
     def _error(self, detail: str) -> None:
-        self.offer(system("error", {"detail": detail}))
+        self.offer(Frame(system("error", {"detail": detail})))
 
 
 def _parse_all(names: Iterable[object]) -> tuple[list[str], list[str]]:

@@ -1,12 +1,22 @@
 """`/ws` as a plain ASGI endpoint: accept the socket and run a `Connection` for it.
 
-Not a Starlette `WebSocket` session: every frame the gateway sends goes straight to the
-ASGI server's `send`, without the session's wrapper and checks, because with thousands
-of clients that per-frame overhead is most of the fan-out's cost.
+Not a Starlette `WebSocket` session: every frame the gateway sends goes straight out,
+without the session's wrapper and checks, because with thousands of clients that
+per-frame overhead is most of the fan-out's cost.
+
+Straight out means, under uvicorn's default WebSocket protocol (websockets' sans-I/O
+implementation), writing the frame's encoded bytes (`Frame.wire`, built once per
+message) to the connection's transport: no per-client frame object, encoding or
+coroutine. That is allowed only while the protocol is open (handshake done, no close
+sent, not disconnected) and the transport is neither closing nor over its high-water
+mark; otherwise, and under any other ASGI server, the frame goes through the ASGI
+`send`, which also waits for a full transport to drain (the `Connection`'s slow path).
+This module is the one place that knows those uvicorn internals.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Coroutine
 from typing import Any, cast
 
@@ -15,14 +25,44 @@ from starlette.types import Receive, Scope, Send
 
 from swingflow_gateway.resources import Resources
 from swingflow_gateway.ws.connection import Connection
+from swingflow_gateway.ws.frames import Frame
+
+
+def _sansio_protocol(send: Send) -> Any | None:
+    """The uvicorn protocol object behind `send`, when it is the sans-I/O websockets one."""
+    try:
+        from uvicorn.protocols.websockets.websockets_sansio_impl import (
+            WebSocketsSansIOProtocol,
+        )
+    except ImportError:  # pragma: no cover - another uvicorn, or no websockets library
+        return None
+    owner = getattr(send, "__self__", None)
+    return owner if isinstance(owner, WebSocketsSansIOProtocol) else None
 
 
 class RawSocket:
-    """The two calls a `Connection` makes, as the ASGI messages themselves."""
+    """The calls a `Connection` makes: the ASGI messages, and a direct write when allowed."""
 
     def __init__(self, receive: Receive, send: Send) -> None:
         self._receive = receive
         self._send = send
+        self._protocol = _sansio_protocol(send)
+
+    def write(self, frame: Frame) -> bool:
+        """Write the frame's bytes to the transport now, if allowed; False when not."""
+        protocol = self._protocol
+        if (
+            protocol is None
+            or protocol.close_sent
+            or protocol.disconnected
+            or not protocol.handshake_complete
+        ):
+            return False
+        transport: asyncio.Transport = protocol.transport
+        if transport.is_closing() or not protocol.writable.is_set():  # paused: over high water
+            return False
+        transport.write(frame.wire)
+        return True
 
     def send_text(self, data: str) -> Coroutine[Any, Any, None]:
         # an ASGI server's `send` is a coroutine function: the call is run eagerly

@@ -3,10 +3,11 @@
 The process holds one set of NATS subscriptions (see `nats_link`), whatever the number
 of clients. For each message the hub validates it, finds its channels, builds the frame
 text once, and calls `offer` on every connection subscribed to one of them: a dict
-look-up and a deque append per client, no await, so one slow client costs the others
-nothing. A heartbeat task offers one shared `heartbeat` frame to every client every
-`heartbeat_seconds` and closes clients whose socket has not taken a frame for
-`send_timeout` seconds (a dead peer that stopped reading).
+look-up and a write of the frame's shared bytes (or a deque append) per client, no await,
+so one slow client costs the others nothing. A heartbeat task offers one shared
+`heartbeat` frame to every client every `heartbeat_seconds` and closes clients whose
+socket has not taken a frame for `send_timeout` seconds (a dead peer that stopped
+reading).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from swingflow_common.messages import decode
 from swingflow_gateway.metrics import EVENTS, INVALID_EVENTS, WS_CLIENTS, WS_DISCONNECTS
 from swingflow_gateway.ws.channels import ROUTES, channels_for, envelope, system
 from swingflow_gateway.ws.connection import Connection
+from swingflow_gateway.ws.frames import Frame
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +71,7 @@ class Hub:
 
     # -- fan-out ----------------------------------------------------------------------------
 
-    def broadcast(self, channels: tuple[str, ...], frame: str) -> int:
+    def broadcast(self, channels: tuple[str, ...], frame: Frame) -> int:
         """Offer `frame` once to every client on any of `channels`; how many got it."""
         offered = 0
         first = channels[0]
@@ -97,9 +99,9 @@ class Hub:
             return 0
         kind = message.type  # type: ignore[attr-defined]
         _EVENT_COUNTERS[ROUTES[kind][1]].inc()
-        return self.broadcast(channels, envelope(channels[0], kind, data.decode()))
+        return self.broadcast(channels, Frame(envelope(channels[0], kind, data.decode())))
 
-    def broadcast_all(self, frame: str) -> None:
+    def broadcast_all(self, frame: Frame) -> None:
         for connection in self.connections:
             connection.offer(frame)
 
@@ -123,7 +125,7 @@ class Hub:
             await asyncio.sleep(self.heartbeat_seconds)
             self.close_stuck(loop.time())
             now = datetime.now(UTC).isoformat(timespec="seconds")
-            self.broadcast_all(system("heartbeat", {"ts": now}))
+            self.broadcast_all(Frame(system("heartbeat", {"ts": now})))
 
     def close_stuck(self, now: float) -> int:
         """Close every client whose current send started over `send_timeout` s ago."""
