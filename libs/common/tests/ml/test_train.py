@@ -56,7 +56,7 @@ def test_contributions_add_up_to_the_calibrated_log_odds() -> None:
     assert np.allclose(contributions.sum(axis=1), logit, atol=1e-4)
 
 
-def test_a_saved_model_scores_the_same_after_loading(tmp_path: pytest.TempPathFactory) -> None:
+def test_a_saved_model_scores_the_same_after_loading(tmp_path: Path) -> None:
     data = signal_set(n=600)
     model = train(data, FAST).model
     path = tmp_path / "m.json"
