@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from swingflow.commands import scan, service, up
+from swingflow.commands import backtest, scan, service, up
 
 app = typer.Typer(
     name="swingflow",
@@ -25,6 +25,7 @@ def root() -> None:
 
 
 app.command("scan")(scan.scan)
+app.command("backtest")(backtest.backtest)
 app.command("up")(up.up)
 app.command("service")(service.service)
 

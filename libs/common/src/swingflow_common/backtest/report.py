@@ -147,12 +147,25 @@ def heat(value: float | None) -> str:
     return f"hsla({hue}, 60%, 45%, {0.1 + 0.6 * strength:.2f})"
 
 
-def fmt(value: float | None) -> str:
+PERCENT_METRICS = frozenset({
+    "total_return", "cagr", "return_ann", "volatility", "max_drawdown", "avg_drawdown",
+    "exposure", "exposure_time", "buy_and_hold_return", "alpha", "probabilistic_sharpe",
+    "best_day", "worst_day", "win_rate", "avg_trade_return", "geo_avg_trade_return",
+    "best_trade", "worst_trade", "kelly", "return_pct",
+})  # fmt: skip
+"""Figures that are fractions (0.05 = 5 %), shown as percentages."""
+
+
+def fmt(value: float | None, name: str = "") -> str:
+    """A figure as a person reads it: fractions of `PERCENT_METRICS` as %, whole numbers
+    without decimals, the rest to 4 significant digits; None is n/a."""
     if value is None or not math.isfinite(value):
         return "n/a" if value is None else str(value)
+    if name in PERCENT_METRICS:
+        return f"{100.0 * value:,.2f}%"
     if float(value).is_integer() and abs(value) < 1e12:
         return f"{int(value):,}"
-    return f"{value:,.4g}"
+    return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.2f}"
 
 
 def _columns(groups: Mapping[str, Metrics]) -> list[str]:
