@@ -92,6 +92,7 @@ class BacktestResult(_Frozen):
     end: date
     created_at: datetime
     config: dict[str, object]  # the StrategyConfig (or signal-mode options) used, as JSON
+    options: dict[str, object] = Field(default_factory=dict)  # run options (entry, slippage)
     initial_cash: float
     trades: tuple[BacktestTrade, ...]
     equity: tuple[EquityPoint, ...]

@@ -18,6 +18,9 @@ changes nothing):
      (minus slippage).
    Market exits (stop, gap through the stop, time) pay slippage; a target is a limit
    order and does not. Commission is paid on every sell.
+
+Slippage is `slippage_bps` of the price, or, when a caller passes `slippage` (a price
+amount per share, e.g. a backtest's fraction of ATR), that amount instead.
 3. Mark: a position still open is valued at the bar's close.
 
 Fill ids are `<allocation id>-buy` and `<allocation id>-sell`, so a replay makes the same
@@ -70,15 +73,27 @@ class BarOutcome:
     cancelled: tuple[Cancellation, ...] = ()
 
 
+def slipped(level: float, risk: RiskSettings, slippage: float | None, side: int) -> float:
+    """`level` moved against the trader (side +1 buying, -1 selling), never below 1% of it."""
+    if slippage is None:
+        return level * (1.0 + side * risk.slippage_bps * BPS)
+    return max(level + side * slippage, 0.01 * level)
+
+
 def entry_fill(
-    pending: PendingEntry, bar: Bar, book: Book, risk: RiskSettings
+    pending: PendingEntry,
+    bar: Bar,
+    book: Book,
+    risk: RiskSettings,
+    *,
+    slippage: float | None = None,
 ) -> Fill | Cancellation:
     """The buy fill of a pending allocation at `bar`'s open, or why it is cancelled."""
     allocation = pending.allocation
     if not allocation.stop < bar.open < allocation.target:
         detail = f"opened at {bar.open} outside stop {allocation.stop} / target {allocation.target}"
         return Cancellation(allocation.id, allocation.symbol, "opened_beyond_levels", detail)
-    price = bar.open * (1.0 + risk.slippage_bps * BPS)
+    price = slipped(bar.open, risk, slippage, +1)
     per_share = price * (1.0 + risk.commission_bps * BPS)
     affordable = book.available_cash + pending.reserved  # its own reservation is its to spend
     quantity = float(min(allocation.quantity, math.floor(affordable / per_share + _EPS)))
@@ -121,14 +136,16 @@ def exit_level(position: Position, bar: Bar, max_bars_held: int) -> tuple[float,
     return None
 
 
-def exit_fill(position: Position, bar: Bar, risk: RiskSettings) -> tuple[Fill, ExitReason] | None:
+def exit_fill(
+    position: Position, bar: Bar, risk: RiskSettings, *, slippage: float | None = None
+) -> tuple[Fill, ExitReason] | None:
     """The sell fill that closes the position on `bar`, or None when it holds."""
     found = exit_level(position, bar, risk.max_bars_held)
     if found is None:
         return None
     level, reason = found
     is_limit = reason in ("target", "target_gap")
-    price = level if is_limit else level * (1.0 - risk.slippage_bps * BPS)
+    price = level if is_limit else slipped(level, risk, slippage, -1)
     quantity = position.quantity
     fill = Fill(
         id=f"{position.allocation_id}-sell",
@@ -146,8 +163,14 @@ def exit_fill(position: Position, bar: Bar, risk: RiskSettings) -> tuple[Fill, E
     return fill, reason
 
 
-def on_bar(book: Book, bar: Bar, risk: RiskSettings) -> BarOutcome:
-    """Apply one bar to the book: fill a waiting entry, exit or mark a position."""
+def on_bar(
+    book: Book, bar: Bar, risk: RiskSettings, *, slippage: float | None = None
+) -> BarOutcome:
+    """Apply one bar to the book: fill a waiting entry, exit or mark a position.
+
+    `slippage`, when given, is the price amount per share lost on a market fill of this
+    symbol (instead of `risk.slippage_bps`).
+    """
     seen = book.last_bar.get(bar.symbol)
     if seen is not None and bar.ts <= seen:
         return BarOutcome(book)  # a repeat or an old bar: already applied
@@ -160,7 +183,7 @@ def on_bar(book: Book, bar: Bar, risk: RiskSettings) -> BarOutcome:
     if held is not None:
         book = replace_position(book, held.model_copy(update={"bars_held": held.bars_held + 1}))
     elif pending is not None and pending.allocation.ts < bar.ts:
-        entry = entry_fill(pending, bar, book, risk)
+        entry = entry_fill(pending, bar, book, risk, slippage=slippage)
         if isinstance(entry, Cancellation):
             book = cancel_pending(book, pending.allocation.id)
             cancelled.append(entry)
@@ -170,7 +193,7 @@ def on_bar(book: Book, bar: Bar, risk: RiskSettings) -> BarOutcome:
             opened.append(new)
     position = book.position(bar.symbol)
     if position is not None:
-        found = exit_fill(position, bar, risk)
+        found = exit_fill(position, bar, risk, slippage=slippage)
         if found is None:
             marked = position.model_copy(update={"last_price": bar.close, "last_ts": bar.ts})
             book = replace_position(book, marked)

@@ -1,0 +1,243 @@
+"""The session loop: confirmed signals -> the portfolio's sizing and fills -> trades, equity.
+
+Sessions are processed in time order. On each session:
+
+1. every symbol the book holds or waits to buy gets its bar through `portfolio.on_bar`
+   (the paper-trading fill rules: entry at the open, stop/target/gap/time exits); no other
+   symbol can change the book, so no other bar is looked at;
+2. a position whose symbol has no later bar in the data (delisted, or the data end) is
+   sold at its last close, less slippage and commission (`end_of_data`);
+3. the session's confirmed signals, best total first, go through `portfolio.allocate`
+   (risk sizing, max positions, cash, max weight); with `entry="close"` a taken signal
+   fills at once at this session's close, otherwise at the symbol's next open (on the
+   last session no signal is taken: there is nothing left to trade it on);
+4. the account is marked: cash plus every position at its last close.
+
+Signals of a session only ever meet the book after that session's bars were applied, so
+the portfolio's stale-signal guard (a later bar of the symbol already seen) never fires.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from swingflow_common.backtest.bars import BarIndex
+from swingflow_common.backtest.result import BacktestTrade, EquityPoint, ExitReason
+from swingflow_common.config import RiskSettings
+from swingflow_common.messages import Bar, ConfirmedSignal, Fill
+from swingflow_common.pipeline.integrate import Evaluation
+from swingflow_common.portfolio import (
+    Book,
+    ClosedTrade,
+    Position,
+    Rejection,
+    allocate,
+    cancel_pending,
+    close_position,
+    entry_fill,
+    mark,
+    on_bar,
+    open_position,
+)
+from swingflow_common.portfolio.fills import Cancellation, slipped
+from swingflow_common.progress import Progress, no_progress
+
+Entry = Literal["next_open", "close"]
+_REASONS: dict[str, ExitReason] = {
+    "stop": "stop",
+    "stop_gap": "stop",
+    "target": "target",
+    "target_gap": "target",
+    "time": "time",
+}
+
+
+@dataclass(frozen=True)
+class Order:
+    """A confirmed signal offered to the portfolio, with what its trade record carries."""
+
+    signal: ConfirmedSignal
+    atr: float
+    scores: tuple[float | None, float | None, float | None, float | None] = (None,) * 4
+
+    @classmethod
+    def of(cls, evaluation: Evaluation) -> Order:
+        if evaluation.signal is None:
+            raise ValueError(f"{evaluation.candidate.id} was not confirmed")
+        scores = tuple(s.score for s in evaluation.stages)
+        return cls(evaluation.signal, evaluation.candidate.atr, scores)  # type: ignore[arg-type]
+
+
+@dataclass
+class Simulation:
+    """What the loop produced (trades in the order they closed)."""
+
+    trades: list[BacktestTrade] = field(default_factory=list)
+    equity: list[tuple[float, float, float]] = field(default_factory=list)  # equity, cash, exp.
+    rejected: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class _Open:
+    order: Order
+    position: Position | None = None
+
+
+class _Loop:
+    def __init__(self, bars: BarIndex, risk: RiskSettings, entry: Entry,
+                 slippage_atr: float | None) -> None:  # fmt: skip
+        self.bars, self.risk, self.entry, self.slippage_atr = bars, risk, entry, slippage_atr
+        self.book = Book.open(risk.initial_cash)
+        self.live: dict[str, _Open] = {}  # allocation id -> order (and position once filled)
+        self.out = Simulation()
+
+    def slip(self, order: Order) -> float | None:
+        return None if self.slippage_atr is None else self.slippage_atr * order.atr
+
+    def record(self, trade: ClosedTrade, sell: Fill, reason: ExitReason) -> None:
+        held = self.live.pop(trade.id)
+        position, order = held.position, held.order
+        assert position is not None
+        sig = order.signal
+        risk_money = trade.quantity * (trade.entry_price - sig.stop)
+        base, conf, ml, timing = order.scores
+        self.out.trades.append(
+            BacktestTrade(
+                seq=len(self.out.trades) + 1, symbol=trade.symbol, setup=sig.setup,
+                signal_id=sig.id, signal_ts=sig.ts, entry_ts=trade.entry_ts,
+                entry_price=trade.entry_price, exit_ts=trade.exit_ts,
+                exit_price=trade.exit_price, exit_reason=reason, quantity=trade.quantity,
+                stop=sig.stop, target=sig.target,
+                fees=position.entry_commission + sell.commission,
+                slippage=position.entry_slippage + sell.slippage, pnl=trade.pnl,
+                return_pct=trade.return_pct,
+                r_multiple=trade.pnl / risk_money if risk_money > 0 else None,
+                bars_held=trade.bars_held, base_signal=base, confirmation=conf,
+                ml_confidence=ml, entry_timing=timing, total=sig.total,
+            )
+        )  # fmt: skip
+
+    def cancelled(self, c: Cancellation) -> None:
+        self.live.pop(c.allocation_id, None)
+        self.out.rejected[f"cancelled_{c.reason}"] += 1
+
+    def apply_bar(self, bar: Bar, order: Order) -> None:
+        outcome = on_bar(self.book, bar, self.risk, slippage=self.slip(order))
+        self.book = outcome.book
+        for position in outcome.opened:
+            self.live[position.allocation_id].position = position
+        sells = {f.allocation_id: f for f in outcome.fills if f.side == "sell"}
+        for trade in outcome.closed:
+            self.record(trade, sells[trade.id], _REASONS[trade.exit_reason])
+        for c in outcome.cancelled:
+            self.cancelled(c)
+
+    def close_out(self, position: Position, order: Order) -> None:
+        """Sell at the last close seen: the data of this symbol end here."""
+        price = slipped(position.last_price, self.risk, self.slip(order), -1)
+        qty = position.quantity
+        sell = Fill(
+            id=f"{position.allocation_id}-sell", allocation_id=position.allocation_id,
+            symbol=position.symbol, ts=position.last_ts, side="sell", quantity=qty,
+            price=price, commission=qty * price * self.risk.commission_bps * 1e-4,
+            slippage=qty * (position.last_price - price), reason="end_of_data",
+            ts_event=position.last_ts,
+        )  # fmt: skip
+        self.book, trade = close_position(self.book, position, sell, "time")
+        self.record(trade, sell, "end_of_data")
+
+    def fill_at_close(self, bar: Bar, order: Order, allocation_id: str) -> None:
+        pending = self.book.pending_for(bar.symbol)
+        assert pending is not None
+        at_close = bar.model_copy(update={"open": bar.close})
+        fill = entry_fill(pending, at_close, self.book, self.risk, slippage=self.slip(order))
+        if isinstance(fill, Cancellation):
+            self.book = cancel_pending(self.book, allocation_id)
+            self.cancelled(fill)
+            return
+        self.book, position = open_position(self.book, pending, fill)
+        self.book = mark(self.book, bar.symbol, bar.ts)
+        self.live[allocation_id].position = position
+
+    def session(self, ns: int, orders: Sequence[Order], ending: bool) -> None:
+        for held in sorted(self.live.values(), key=lambda h: h.order.signal.symbol):
+            bar = self.bars.bar(held.order.signal.symbol, ns)
+            if bar is not None:
+                self.apply_bar(bar, held.order)
+        for aid, held in sorted(self.live.items(), key=lambda kv: kv[1].order.signal.symbol):
+            symbol = held.order.signal.symbol
+            if ending or self.bars.last_ns(symbol) <= ns:
+                if held.position is not None:
+                    current = self.book.position(symbol)
+                    assert current is not None
+                    self.close_out(current, held.order)
+                else:
+                    self.book = cancel_pending(self.book, aid)
+                    self.live.pop(aid)
+                    self.out.rejected["cancelled_end_of_data"] += 1
+        for order in orders:
+            self.offer(order, ns, ending)
+        positions = self.book.positions_value
+        equity = self.book.cash + positions
+        self.out.equity.append((equity, self.book.cash, positions / equity if equity > 0 else 0.0))
+
+    def offer(self, order: Order, ns: int, ending: bool) -> None:
+        if ending:
+            self.out.rejected["end_of_data"] += 1  # nothing left to trade it on
+            return
+        self.book, decision = allocate(order.signal, self.book, self.risk)
+        if isinstance(decision, Rejection):
+            self.out.rejected[decision.reason] += 1
+            return
+        self.live[decision.id] = _Open(order)
+        if self.entry == "close":
+            bar = self.bars.bar(order.signal.symbol, ns)
+            assert bar is not None  # a signal comes from its own session's bar
+            self.fill_at_close(bar, order, decision.id)
+
+
+def simulate(
+    bars: BarIndex,
+    sessions: npt.NDArray[np.int64],
+    orders: dict[int, list[Order]],
+    risk: RiskSettings,
+    *,
+    entry: Entry = "next_open",
+    slippage_atr: float | None = None,
+    progress: Progress | None = None,
+) -> Simulation:
+    """Run the book over `sessions` (int64 ns, ascending); `orders` maps a session's ns
+    to its confirmed signals, in the order they are offered to the portfolio."""
+    report = progress or no_progress
+    loop = _Loop(bars, risk, entry, slippage_atr)
+    total = len(sessions)
+    step = max(1, total // 100)
+    for k, ns in enumerate(sessions.tolist()):
+        loop.session(ns, orders.get(ns, []), ending=k == total - 1)
+        if k % step == 0 or k == total - 1:
+            report("simulate", k + 1, total)
+    return loop.out
+
+
+def equity_points(
+    sessions: npt.NDArray[np.int64], sim: Simulation, benchmark: npt.NDArray[np.float64]
+) -> list[EquityPoint]:
+    """The simulation's daily marks with the buy-and-hold curve beside them."""
+    days = pd.DatetimeIndex(sessions.view("datetime64[ns]")).date
+    return [
+        EquityPoint(day=d, equity=e, cash=c, exposure=min(1.0, max(0.0, x)), benchmark=float(b))
+        for d, (e, c, x), b in zip(days, sim.equity, benchmark, strict=True)
+    ]
+
+
+def session_of(ts: datetime) -> int:
+    """A bar time as the int64 ns key of its session."""
+    return int(pd.Timestamp(ts).as_unit("ns").value)
