@@ -91,6 +91,34 @@ async def test_signals_pages_do_not_overlap_and_cover_everything(
     assert len(set(seen)) == len(seen) == 7
 
 
+async def test_cursor_pages_follow_the_offset_order_through_ties_and_filters(
+    database_url: str, db_sessions: Sessions, make_settings: Any
+) -> None:
+    await seed_mix(db_sessions)
+    for symbol in ("AMD", "INTC", "QCOM", "TSLA"):  # four more on day 3: a tie on ts
+        await seed_signal(db_sessions, candidate(symbol, 3))
+    app = create_app(make_settings(database_url), warm_up=False)
+    async with serve(app) as client:
+        for params in ({}, {"status": "confirmed"}):  # type: dict[str, str]
+            whole = (await client.get("/api/signals", params=params)).json()
+            assert whole["next_cursor"] is None  # one page holds them all
+            by_offset = [item["id"] for item in whole["items"]]
+            seen: list[str] = []
+            cursor = None
+            while True:
+                query = {**params, "limit": 2, **({"cursor": cursor} if cursor else {})}
+                page = (await client.get("/api/signals", params=query)).json()
+                assert page["total"] == whole["total"]
+                seen += [item["id"] for item in page["items"]]
+                cursor = page["next_cursor"]
+                if cursor is None:
+                    break
+            assert seen == by_offset  # same rows, same order, none twice
+            days = [item["ts"] for item in whole["items"]]
+            assert days == sorted(days, reverse=True)
+    assert len(by_offset) == 7  # 3 AAPL + the 4 of the tie, all confirmed
+
+
 @pytest.mark.parametrize(
     ("params", "named"),
     [
@@ -105,6 +133,9 @@ async def test_signals_pages_do_not_overlap_and_cover_everything(
         ({"from": "2024-02-01", "to": "2024-01-01"}, "from"),
         ({"symbol": "AA PL"}, "symbol"),
         ({"setup": "DROP TABLE"}, "setup"),
+        ({"cursor": "not-a-cursor"}, "cursor"),
+        ({"cursor": "WzEsMl0"}, "cursor"),  # valid base64 of [1,2], not a (ts, id)
+        ({"cursor": "x" * 513}, "cursor"),
     ],
 )
 async def test_bad_signal_queries_are_422_naming_the_parameter(

@@ -127,7 +127,11 @@ class AllocationPage(Page[Allocation]):
 
 
 class SignalPage(Page[SignalOut]):
-    pass
+    next_cursor: str | None = Field(
+        default=None,
+        description="Pass as `cursor` for the next page (keyset: as fast at any depth); "
+        "null on the last page.",
+    )
 
 
 class WeightsOut(Out):

@@ -98,9 +98,10 @@ class SignalRow(Timestamped, Base):
 
     __tablename__ = "signals"
     __table_args__ = (
-        sa.Index(None, "symbol", "ts"),
-        sa.Index(None, "status", "ts"),
+        sa.Index(None, "symbol", "ts", "id"),  # filtered pages in index order (0005)
+        sa.Index(None, "status", "ts", "id"),
         sa.Index(None, "ts", "id"),  # newest-first pages (migration 0003)
+        sa.Index(None, "total"),  # counts under min_score (0005)
     )
     id: Mapped[str] = mapped_column(Id, primary_key=True)
     symbol: Mapped[str] = mapped_column(SymbolCol)

@@ -167,13 +167,23 @@ _LISTED = [c for c in SignalRow.__table__.columns if c.name != "features"]
 
 
 async def signal_page(
-    session: AsyncSession, where: SignalFilter | None = None, limit: int = 50, offset: int = 0
+    session: AsyncSession,
+    where: SignalFilter | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    after: tuple[datetime, str] | None = None,
 ) -> Sequence[Any]:
-    """Like `repository.list_signals` (newest bar first), as plain rows without `features`.
+    """Signals matching `where`, newest bar first (ties by id, descending), as plain rows.
 
     For the API's lists: no ORM objects and no feature snapshots to decode, several times
     faster per row. Each row has the columns as attributes (`row.id`, `row.stages`, ...).
+    `after` is a keyset cursor, the (ts, id) of the last row of the page before: the page
+    then starts right after it, read from the index however deep it is, where an
+    `offset` reads and skips every row before it. The order matches the indexes
+    (ts, id), (status, ts, id) and (symbol, ts, id) read backwards, so no page sorts.
     """
     query = sa.select(*_LISTED).where(*(where or SignalFilter()).where())
-    query = query.order_by(SignalRow.ts.desc(), SignalRow.id).limit(limit).offset(offset)
+    if after is not None:
+        query = query.where(sa.tuple_(SignalRow.ts, SignalRow.id) < sa.tuple_(*after))
+    query = query.order_by(SignalRow.ts.desc(), SignalRow.id.desc()).limit(limit).offset(offset)
     return (await session.execute(query)).all()

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import base64
+import binascii
+import json
+from datetime import datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, HTTPException, Query, Response
 
 from swingflow_common.db import queries, repository
 from swingflow_common.messages import STAGE_NAMES
@@ -17,6 +21,30 @@ from swingflow_gateway.schemas import Funnel, FunnelStage, SignalPage, SignalSta
 router = APIRouter(prefix="/api/signals", tags=["signals"])
 
 MAX_LIMIT = 500
+MAX_CURSOR = 512  # characters: a cursor is a bar time and a signal id
+
+
+def encode_cursor(ts: datetime, signal_id: str) -> str:
+    """The opaque `cursor` that continues after the row (ts, id)."""
+    raw = json.dumps([ts.isoformat(), signal_id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """The (ts, id) a cursor stands for; ValueError when it is not one of ours."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        ts_text, signal_id = json.loads(raw)
+        ts = datetime.fromisoformat(ts_text)
+    except (binascii.Error, ValueError, TypeError) as exc:
+        raise ValueError("cursor: not a cursor from a previous page's next_cursor") from exc
+    if not isinstance(signal_id, str) or ts.tzinfo is None:
+        raise ValueError("cursor: not a cursor from a previous page's next_cursor")
+    return ts, signal_id
+
+
+def _cursor_of(row: Any) -> str:
+    return encode_cursor(row.ts, row.id)
 
 
 @router.get("", response_model=SignalPage, responses=ERRORS)
@@ -29,8 +57,23 @@ async def list_signals(  # the answer is built (and validated) here, then sent a
     min_score: MinScore = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     offset: Offset = 0,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=MAX_CURSOR,
+            description="A previous page's `next_cursor`: the page after it (with offset 0).",
+        ),
+    ] = None,
 ) -> Response:
-    """Signals (candidates and verdicts) matching the filters, newest bar first."""
+    """Signals (candidates and verdicts) matching the filters, newest bar first.
+
+    Deep pages: follow `next_cursor` rather than raising `offset`; a cursor page is read
+    from the index at any depth, an offset reads and skips every row before it.
+    """
+    try:
+        after = decode_cursor(cursor) if cursor is not None else None
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
     where = repository.SignalFilter(
         status=status,
         symbol=symbol,
@@ -39,9 +82,15 @@ async def list_signals(  # the answer is built (and validated) here, then sent a
         end=period.end,
         min_total=min_score,
     )
-    rows = await queries.signal_page(session, where, limit, offset)
+    rows = await queries.signal_page(session, where, limit, offset, after)
     total = await repository.count_signals(session, where)
-    page = SignalPage(items=[signal_out(r) for r in rows], total=total, limit=limit, offset=offset)
+    page = SignalPage(
+        items=[signal_out(r) for r in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
+        next_cursor=_cursor_of(rows[-1]) if len(rows) == limit else None,
+    )
     response: Response = json_response(page)
     return response
 
