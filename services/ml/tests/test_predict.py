@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 import nats
 import pytest
@@ -29,6 +30,11 @@ from swingflow_ml.handlers import ERROR_HEADER
 from swingflow_ml.settings import Settings
 
 TS = datetime(2024, 3, 1, tzinfo=UTC)
+
+
+def blank(nats_url: str, tmp_path: Path) -> Settings:
+    """Settings with a database of its own, empty: no promoted model, the service is neutral."""
+    return Settings(nats_url=nats_url, database_url=f"sqlite:///{tmp_path}/ml.db")
 
 
 def candidate(symbol: str) -> CandidateSignal:
@@ -73,9 +79,9 @@ async def dead_letters(js: JetStreamContext, service: str) -> list[DeadLetter]:
 
 
 async def test_with_no_model_every_prediction_is_neutral(
-    js: JetStreamContext, nats_url: str
+    js: JetStreamContext, nats_url: str, tmp_path: Path
 ) -> None:
-    async with TestApp(build_app(Settings(nats_url=nats_url))):
+    async with TestApp(build_app(blank(nats_url, tmp_path))):
         client = await nats.connect(nats_url)
         reply = MlPredictReply.model_validate_json(
             (await ask(client, request_of("AAPL", "MSFT"))).data
@@ -89,9 +95,11 @@ async def test_with_no_model_every_prediction_is_neutral(
     ]
 
 
-async def test_a_plugged_in_scorer_answers(js: JetStreamContext, nats_url: str) -> None:
+async def test_a_plugged_in_scorer_answers(
+    js: JetStreamContext, nats_url: str, tmp_path: Path
+) -> None:
     scorer = CountingScorer()
-    async with TestApp(build_app(Settings(nats_url=nats_url), scorer=scorer)):
+    async with TestApp(build_app(blank(nats_url, tmp_path), scorer=scorer)):
         client = await nats.connect(nats_url)
         reply = MlPredictReply.model_validate_json((await ask(client, request_of("AAPL"))).data)
         await client.drain()
@@ -111,9 +119,9 @@ async def test_a_plugged_in_scorer_answers(js: JetStreamContext, nats_url: str) 
     ],
 )  # fmt: skip
 async def test_a_malformed_request_gets_an_error_reply_and_a_dead_letter(
-    js: JetStreamContext, nats_url: str, payload: bytes, in_reason: str
+    js: JetStreamContext, nats_url: str, tmp_path: Path, payload: bytes, in_reason: str
 ) -> None:
-    async with TestApp(build_app(Settings(nats_url=nats_url))):
+    async with TestApp(build_app(blank(nats_url, tmp_path))):
         client = await nats.connect(nats_url)
         answer = await ask(client, payload)
         after = MlPredictReply.model_validate_json((await ask(client, request_of("AAPL"))).data)
@@ -130,10 +138,10 @@ async def test_a_malformed_request_gets_an_error_reply_and_a_dead_letter(
 
 
 async def test_replicas_share_the_requests_through_the_queue_group(
-    js: JetStreamContext, nats_url: str
+    js: JetStreamContext, nats_url: str, tmp_path: Path
 ) -> None:
     first, second = CountingScorer(), CountingScorer()
-    settings = Settings(nats_url=nats_url)
+    settings = blank(nats_url, tmp_path)
     async with (
         TestApp(build_app(settings, scorer=first)),
         TestApp(build_app(settings, scorer=second)),
@@ -149,9 +157,9 @@ async def test_replicas_share_the_requests_through_the_queue_group(
 
 
 async def test_a_model_update_is_noted_and_a_bad_one_dead_lettered(
-    js: JetStreamContext, nats_url: str
+    js: JetStreamContext, nats_url: str, tmp_path: Path
 ) -> None:
-    async with TestApp(build_app(Settings(nats_url=nats_url))):
+    async with TestApp(build_app(blank(nats_url, tmp_path))):
         client = await nats.connect(nats_url)
         await client.publish(subjects.ML_MODELS_UPDATED, b'{"type": "model_updated"}')
         await client.flush()

@@ -13,6 +13,8 @@ import sys
 from faststream import FastStream
 
 from swingflow_common.bus import ensure_streams, jetstream, make_broker
+from swingflow_common.config import ConfigError, load_config
+from swingflow_common.db import engine_from_url, session_factory
 from swingflow_common.observability import (
     SERVICE_READY,
     MetricsServer,
@@ -21,18 +23,22 @@ from swingflow_common.observability import (
 )
 from swingflow_common.settings import SettingsError, load_settings
 from swingflow_ml import metrics
-from swingflow_ml.handlers import SERVICE, build_router
+from swingflow_ml.handlers import SERVICE, build_router, log
+from swingflow_ml.loading import load_promoted
 from swingflow_ml.scorer import Scorer, ScorerSlot
 from swingflow_ml.settings import Settings
 
 
 def build_app(settings: Settings | None = None, scorer: Scorer | None = None) -> FastStream:
-    """The service as a FastStream app; `scorer` replaces the neutral one (tests, later models)."""
+    """The service as a FastStream app. At start it loads the promoted model from the
+    registry (neutral, saying why, when there is none); a given `scorer` replaces that."""
     settings = settings or load_settings(Settings)
     configure_logging(settings.log_level, service=SERVICE)
+    config = load_config(settings.swingflow_config if settings.swingflow_config.exists() else None)
     broker = make_broker(settings, SERVICE)
     slot = ScorerSlot(scorer)
-    broker.include_router(build_router(broker, slot, settings.queue))
+    broker.include_router(build_router(broker, slot, config, settings.queue))
+    engine = engine_from_url(settings.database_url)
     app = FastStream(broker)
     served: list[MetricsServer] = []
 
@@ -42,6 +48,13 @@ def build_app(settings: Settings | None = None, scorer: Scorer | None = None) ->
             served.append(start_metrics_server(settings.metrics_port))
         await broker.connect()
         await ensure_streams(jetstream(broker))  # dlq.ml needs its stream
+        if scorer is None:
+            loaded = await load_promoted(session_factory(engine), config)
+            if isinstance(loaded, str):
+                log.warning("starting neutral", extra={"reason": loaded})
+            else:
+                slot.install(loaded)
+                log.info("promoted model loaded", extra={"version": loaded.version})
 
     @app.after_startup
     async def ready() -> None:
@@ -56,6 +69,7 @@ def build_app(settings: Settings | None = None, scorer: Scorer | None = None) ->
     async def close() -> None:
         for server in served:
             server.close()
+        await engine.dispose()
 
     return app
 
@@ -64,7 +78,7 @@ def main() -> None:
     """Run the ml service until SIGINT/SIGTERM; exit 2 on a bad environment."""
     try:
         app = build_app()
-    except SettingsError as exc:
+    except (SettingsError, ConfigError) as exc:
         print(f"ml: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
     asyncio.run(app.run())

@@ -1,4 +1,5 @@
-"""ml's subscribers: answer `ml.predict` (queue group, so replicas share), note model updates.
+"""ml's subscribers: answer `ml.predict` (queue group, so replicas share), load the model
+announced on `ml.models.updated` (every replica: a plain subscription, no queue group).
 
 A malformed request gets an error reply at once, in the NATS services convention
 (`Nats-Service-Error` and `Nats-Service-Error-Code` headers, the reason as the body), so the
@@ -17,8 +18,10 @@ from pydantic import ValidationError
 from swingflow_common import subjects
 from swingflow_common.bus import dead_letter, decode_or_dead_letter, describe
 from swingflow_common.bus.dead_letter import kind_of
+from swingflow_common.config import StrategyConfig
 from swingflow_common.messages import MlPredictRequest, ModelUpdated, decode
 from swingflow_ml import metrics
+from swingflow_ml.loading import load_announced
 from swingflow_ml.scorer import ScorerSlot
 
 SERVICE = "ml"
@@ -51,7 +54,9 @@ async def parse_request(broker: NatsBroker, message: NatsMessage) -> MlPredictRe
     return request
 
 
-def build_router(broker: NatsBroker, slot: ScorerSlot, queue: str = "ml") -> NatsRouter:
+def build_router(
+    broker: NatsBroker, slot: ScorerSlot, config: StrategyConfig, queue: str = "ml"
+) -> NatsRouter:
     router = NatsRouter()
 
     @router.subscriber(subjects.ML_PREDICT, queue=queue)
@@ -75,10 +80,15 @@ def build_router(broker: NatsBroker, slot: ScorerSlot, queue: str = "ml") -> Nat
         if update is None:
             metrics.MODEL_UPDATES.labels("invalid").inc()
             return
-        metrics.MODEL_UPDATES.labels("noted").inc()
-        log.info(
-            "model update announced; loading models arrives with the ML issue, still neutral",
-            extra={"version": update.version, "path": update.path, "sha256": update.sha256},
-        )
+        loaded = await load_announced(update, config)
+        if isinstance(loaded, str):
+            metrics.MODEL_UPDATES.labels("refused").inc()
+            log.error("announced model refused; the current one goes on", extra={
+                "version": update.version, "reason": loaded})  # fmt: skip
+            return
+        slot.install(loaded)
+        metrics.MODEL_UPDATES.labels("loaded").inc()
+        metrics.MODEL_LOADED.set(1)
+        log.info("model loaded", extra={"version": update.version, "path": update.path})
 
     return router

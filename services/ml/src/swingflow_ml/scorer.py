@@ -1,10 +1,11 @@
 """What answers `ml.predict`: a `Scorer`, held in a slot a model registry can swap.
 
 Any object with `predict(candidates) -> MlPredictReply` is a Scorer (the pipeline's
-`MlScorer` protocol). Until the ML issue brings trained models, the slot holds the
-`NeutralScorer`, whose every prediction is neutral (probability 0.5, no model version):
-the signals service then scores the ML stage as neutral and says so. Loading a model on
-`ml.models.updated` will build a Scorer from the saved model and `install` it here.
+`MlScorer` protocol). A trained model answers through `swingflow_common.ml.scorer.
+ModelScorer`, installed at start (the promoted model) and on `ml.models.updated`. With no
+model the slot holds the `NeutralScorer`, whose every prediction is neutral (probability
+0.5, no model version): the signals service then scores the ML stage as neutral and says
+so ("no model loaded: neutral").
 """
 
 from __future__ import annotations

@@ -1,0 +1,107 @@
+"""The ml service with a real model, on a real nats-server and database: it answers with
+the promoted model from the start, loads an announced model without a restart, refuses a
+file whose hash does not match, and scores a batch with probabilities and contributions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nats
+from faststream.nats import TestApp
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+from prometheus_client import REGISTRY
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from swingflow_common import subjects
+from swingflow_common.messages import MlPredictReply, MlPredictRequest, ModelUpdated
+from swingflow_common.ml import registry
+from swingflow_common.testing import eventually
+from swingflow_ml.app import build_app
+from swingflow_ml.settings import Settings
+
+from .models import candidate, registered, tiny_model
+
+LOW, HIGH = candidate("AAA", 500, 25.0), candidate("BBB", 500, 75.0)
+
+
+async def ask(client: Client) -> MlPredictReply:
+    payload = MlPredictRequest(candidates=(LOW, HIGH)).model_dump_json().encode()
+    answer = await client.request(subjects.ML_PREDICT, payload, timeout=5)
+    return MlPredictReply.model_validate_json(answer.data)
+
+
+def refused() -> float:
+    return (
+        REGISTRY.get_sample_value("swingflow_ml_model_updates_total", {"outcome": "refused"}) or 0.0
+    )
+
+
+async def test_the_promoted_model_answers_from_the_start(
+    js: JetStreamContext, nats_url: str, database_url: str,
+    db_sessions: async_sessionmaker[AsyncSession], tmp_path: Path,
+) -> None:  # fmt: skip
+    await registered(db_sessions, tmp_path, "m-old", promote=False)
+    row = await registered(db_sessions, tmp_path, "m-promoted", promote=True)
+    settings = Settings(nats_url=nats_url, database_url=database_url)
+    async with TestApp(build_app(settings)):
+        client = await nats.connect(nats_url)
+        reply = await ask(client)
+        await client.drain()
+
+    assert reply.model_version == row.version == "m-promoted"
+    low, high = reply.predictions
+    assert (low.signal_id, high.signal_id) == (LOW.id, HIGH.id)
+    assert not low.neutral
+    assert not high.neutral
+    assert high.probability > 0.6 > 0.4 > low.probability  # rsi_14 decided the labels
+    assert len(high.contributions) == 5
+    top = high.contributions[0]
+    assert (top.feature, top.value) == ("rsi_14", 75.0)
+    assert top.contribution > 0
+    assert low.contributions[0].contribution < 0
+
+
+async def test_an_announced_model_is_loaded_without_a_restart_and_a_bad_one_refused(
+    js: JetStreamContext, nats_url: str, db_sessions: async_sessionmaker[AsyncSession],
+    database_url: str, tmp_path: Path,
+) -> None:  # fmt: skip
+    settings = Settings(nats_url=nats_url, database_url=database_url)
+    async with TestApp(build_app(settings)):
+        client = await nats.connect(nats_url)
+        before = await ask(client)
+        row = await registered(db_sessions, tmp_path, "m-new", promote=True)
+        bad = registry.model_updated(row).model_copy(update={"sha256": "0" * 64})
+        refused_before = refused()
+        await client.publish(subjects.ML_MODELS_UPDATED, bad.model_dump_json().encode())
+        await eventually(lambda: refused() == refused_before + 1)
+        still = await ask(client)
+        update = registry.model_updated(row)
+        await client.publish(subjects.ML_MODELS_UPDATED, update.model_dump_json().encode())
+
+        async def answered_by_new() -> bool:
+            return (await ask(client)).model_version == "m-new"
+
+        await eventually(answered_by_new)
+        after = await ask(client)
+        await client.drain()
+
+    assert before.model_version is None
+    assert all(p.neutral and p.probability == 0.5 for p in before.predictions)
+    assert still.model_version is None  # the file did not match: refused, still neutral
+    assert isinstance(update, ModelUpdated)
+    assert not any(p.neutral for p in after.predictions)
+    assert after.predictions[1].probability > after.predictions[0].probability
+
+
+def test_a_batch_is_scored_at_once_in_the_order_given() -> None:
+    from swingflow_common.ml.scorer import ModelScorer
+
+    from .models import CONFIG
+
+    batch = [candidate("S", 600 + i, float(i % 60 + 20)) for i in range(1000)]
+    reply = ModelScorer(tiny_model(), CONFIG).predict(batch)
+    assert [p.signal_id for p in reply.predictions] == [c.id for c in batch]
+    again = MlPredictReply.model_validate_json(reply.model_dump_json())  # valid on the wire
+    assert again == reply
+    assert all(len(p.contributions) == 5 for p in again.predictions)
