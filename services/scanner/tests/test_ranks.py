@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from swingflow_common.analysis import relative_strength
@@ -46,3 +47,25 @@ def test_trim_keeps_the_latest_sessions() -> None:
     assert len(book) == 3
     assert book.previous(8 * DAY) == 7 * DAY
     assert book.previous(7 * DAY) is None
+
+
+def test_rank_by_bisection_equals_rank_from_latest_with_ties() -> None:
+    rng = np.random.default_rng(5)
+    values = np.round(rng.normal(size=300), 1)  # rounded: many ties
+    book = RocBook()
+    latest = {}
+    for k, value in enumerate(values):
+        book.record(f"S{k}", 0, float(value))
+        latest[f"S{k}"] = float(value)
+    book.record("NAN", 0, math.nan)
+    for symbol in [*latest, "NAN", "ABSENT"]:
+        assert book.rank(symbol, DAY) == relative_strength.rank_from_latest(latest, symbol)
+
+
+def test_a_return_recorded_after_a_rank_is_counted() -> None:
+    book = RocBook()
+    book.record("A", 0, 1.0)
+    book.record("B", 0, 2.0)
+    assert book.rank("A", DAY) == 0.0
+    book.record("C", 0, 0.5)  # a late bar of the same session
+    assert book.rank("A", DAY) == 0.5

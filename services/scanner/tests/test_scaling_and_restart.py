@@ -69,16 +69,26 @@ async def test_two_replicas_store_each_bar_once_and_find_every_candidate(
     ):
         await publish_all(js, bars)
         await eventually(caught_up(js, "scanner-0-of-2", "scanner-1-of-2"), within=30)
+        kv = await js.key_value(subjects.ANALYSIS_BUCKET)
+
+        async def every_latest_complete() -> bool:  # the setup tier is completed when quiet
+            for symbol in data.bars:
+                latest = json.loads((await kv.get(subjects.token(symbol))).value or b"{}")
+                if not latest.get("complete"):
+                    return False
+            return True
+
+        await eventually(every_latest_complete, within=30)
     assert await stored(sessions) == len(bars)
     got = await candidates(js)
     assert sorted(c.id for c in got) == sorted(c.id for c in expected)
-    kv = await js.key_value(subjects.ANALYSIS_BUCKET)
     for symbol, frame in data.bars.items():
         latest = json.loads((await kv.get(subjects.token(symbol))).value or b"{}")
         assert latest["symbol"] == symbol
         assert latest["ts"].startswith(f"{frame.index[-1]:%Y-%m-%d}")
         assert latest["features"]["close"] == frame["close"].iloc[-1]
         assert "rs_rank" in latest["features"]
+        assert "stoch_k" in latest["features"]  # a module outside the setup tier
 
 
 async def test_a_restarted_scanner_resumes_from_the_database_and_its_ack_floor(

@@ -157,3 +157,31 @@ def test_rollback_leaves_the_books_as_before_the_batch() -> None:
 
 def replace_bar(bar: Bar, **changes: float) -> Bar:
     return Bar.model_validate({**bar.model_dump(), **changes})
+
+
+def test_a_latest_analysis_without_a_setup_is_finished_with_every_feature() -> None:
+    from swingflow_common.analysis.base import OHLCV
+    from swingflow_common.pipeline.features import compute_features
+    from swingflow_common.pipeline.snapshot import snapshot_at
+
+    state = ScannerState(CONFIG)
+    bars = day_ordered_bars(universe())
+    last_day = [b for b in bars if b.ts == bars[-1].ts]
+    state.step(bars[: -len(last_day)])  # the last day alone: one window per symbol
+    latest = {a.symbol: a for a in state.step(last_day).latest}
+    partial = [a for a in latest.values() if not a.complete]
+    assert partial, "some symbol has no setup on its last bar"
+    assert set(state.unfinished) == {a.symbol for a in partial}
+    finished = {}
+    while (done := state.finish_latest()) is not None:
+        finished[done.symbol] = done
+    assert not state.unfinished
+    assert set(finished) == {a.symbol for a in partial}
+    for symbol, done in finished.items():
+        frame = universe().bars[symbol].iloc[-CONFIG.lookback_bars :]
+        full = snapshot_at(compute_features(OHLCV.from_frame(frame)), len(frame) - 1)
+        assert done.complete
+        assert done.ts == latest[symbol].ts
+        assert done.features == {**full, "rs_rank": latest[symbol].features["rs_rank"]}
+        assert set(latest[symbol].features) < set(done.features)  # the setup tier only before
+        assert done.setups == latest[symbol].setups == ()

@@ -94,3 +94,26 @@ def test_history_limits_symbols_and_dates_but_ranks_across_all() -> None:
     same(some, expected)
     with pytest.raises(KeyError, match="NOPE"):
         candidates_over_history(data, CONFIG, symbols=["NOPE"])
+
+
+def test_the_last_snapshot_is_complete_unless_the_caller_completes_it_later() -> None:
+    from swingflow_common.analysis.base import OHLCV
+    from swingflow_common.pipeline.features import compute_features
+    from swingflow_common.pipeline.snapshot import snapshot_at
+
+    frame = next(iter(synthetic_universe(1, 300, seed=4).bars.values()))
+    bars = OHLCV.from_frame(frame)
+    found = {
+        i: candidates_for_bars("S", bars, [i], CONFIG, lambda j: None) for i in range(250, 300)
+    }
+    no_hit = [i for i, result in found.items() if not result.candidates]
+    assert no_hit
+    last = no_hit[-1]
+    whole = candidates_for_bars("S", bars, [last], CONFIG, lambda i: None)
+    lazy = candidates_for_bars("S", bars, [last], CONFIG, lambda i: None, complete_last=False)
+    assert whole.last_complete
+    assert not lazy.last_complete
+    assert set(lazy.last_snapshot) < set(whole.last_snapshot)
+    assert {k: whole.last_snapshot[k] for k in lazy.last_snapshot} == lazy.last_snapshot
+    window = OHLCV.from_frame(frame.iloc[max(0, last - CONFIG.lookback_bars + 1) : last + 1])
+    assert whole.last_snapshot == snapshot_at(compute_features(window), len(window) - 1)

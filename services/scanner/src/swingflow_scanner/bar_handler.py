@@ -13,6 +13,10 @@ The delivery rules of docs/services.md, applied to a batch whose order matters:
   never retried forever;
 - a retry, or a redelivery after a crash, finds the bars already taken in: their
   candidates are announced again, and `Nats-Msg-Id` drops what was already published.
+
+Each symbol's latest analysis goes to the `analysis` KV bucket with the batch; one left at
+the setup tier (no setup on its last bar) is completed later by `finish_latest`, which the
+service calls only while no batch is being handled (`quiet_for`).
 """
 
 from __future__ import annotations
@@ -51,8 +55,38 @@ class BarHandler:
     ) -> None:
         self.js, self.sessions, self.state, self.kv = js, sessions, state, kv
         self.max_attempts = max_attempts
+        self.busy = False
+        self.last_done = time.monotonic()  # when the last batch was done (monotonic clock)
 
     async def __call__(self, msgs: Sequence[Msg]) -> None:
+        self.busy = True
+        try:
+            await self._batch(msgs)
+        finally:
+            self.busy = False
+            self.last_done = time.monotonic()
+
+    def quiet_for(self) -> float:
+        """Seconds since the last batch was done (0 while one is being handled)."""
+        return 0.0 if self.busy else time.monotonic() - self.last_done
+
+    async def finish_latest(self) -> bool:
+        """Complete one latest analysis left at the setup tier and write it to the KV
+        bucket; False when none was left. A failed write is logged: the setup tier stays
+        until the symbol's next bar."""
+        latest = self.state.finish_latest()
+        if latest is None:
+            return bool(self.state.unfinished)
+        metrics.LATEST_FINISHED.inc()
+        if self.kv is not None:
+            try:
+                await self.kv.put(subjects.token(latest.symbol), latest.model_dump_json().encode())
+            except Exception:
+                log.warning("latest analysis not written", exc_info=True,
+                            extra={"symbol": latest.symbol})  # fmt: skip
+        return True
+
+    async def _batch(self, msgs: Sequence[Msg]) -> None:
         started = time.perf_counter()
         metrics.BATCH_MESSAGES.observe(len(msgs))
         kept, bars = await self._decode(msgs)

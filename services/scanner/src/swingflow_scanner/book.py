@@ -34,7 +34,12 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 def bar_ns(bar: Bar) -> int:
     """The bar's open time as int nanoseconds since the epoch (UTC), in exact integers."""
-    delta = bar.ts - EPOCH
+    return bar_ns_at(bar.ts)
+
+
+def bar_ns_at(ts: datetime) -> int:
+    """A UTC time as int nanoseconds since the epoch, in exact integers (see `bar_ns`)."""
+    delta = ts - EPOCH
     return (delta.days * 86_400 + delta.seconds) * 10**9 + delta.microseconds * 1_000
 
 

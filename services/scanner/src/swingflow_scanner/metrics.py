@@ -38,3 +38,7 @@ TICKS = Counter(
     ["outcome"],
 )
 BARS_BUILT = Counter("swingflow_scanner_bars_built", "Daily bars built from ticks and published.")
+LATEST_FINISHED = Counter(
+    "swingflow_scanner_latest_finished",
+    "Latest analyses left at the setup tier, completed with every module while bars were quiet.",
+)

@@ -6,7 +6,8 @@
 
 Three pull consumers, each fetched by its own loop: `md.bars.*` (durable per replica,
 `scanner-<i>-of-<N>`, in batches), `scan.jobs` (one durable shared by all replicas) and
-`md.ticks.*` (durable per replica); plus a timer that closes daily bars built from ticks.
+`md.ticks.*` (durable per replica); plus a timer that closes daily bars built from ticks,
+and a task that completes the latest analyses left at the setup tier while bars are quiet.
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ class Scanner:
         )
         self.subs: dict[str, JetStreamContext.PullSubscription] = {}
         self.handlers: dict[str, tuple[Handler, int]] = {}
+        self.bars: BarHandler | None = None
 
     async def _subscribe(
         self, durable: str, subject: str, batch: int, ordered: bool = True
@@ -99,7 +101,7 @@ class Scanner:
         s = self.settings
         await ensure_streams(self.js)
         kv = await self.js.key_value(subjects.ANALYSIS_BUCKET)
-        bars = BarHandler(self.js, self.sessions, self.state, kv, s.max_attempts)
+        bars = self.bars = BarHandler(self.js, self.sessions, self.state, kv, s.max_attempts)
         await self._subscribe(self.partition.bars_durable, subjects.BARS_ALL, s.batch_size)
         self.handlers[self.partition.bars_durable] = (bars, s.batch_size)
         if s.jobs:
@@ -169,9 +171,27 @@ class Scanner:
             except Exception:
                 log.exception("tick timer failed")
 
+    async def _finish_latest(self, stop: asyncio.Event) -> None:
+        """Complete the latest analyses left at the setup tier, one symbol at a time, only
+        once no batch of bars has been handled for `latest_idle_s`: bars come first."""
+        assert self.bars is not None
+        idle = self.settings.latest_idle_s
+        while not stop.is_set():
+            quiet = self.bars.quiet_for()
+            if quiet >= idle and self.state.unfinished:
+                try:
+                    await self.bars.finish_latest()
+                except Exception:
+                    log.exception("finishing a latest analysis failed")
+                await asyncio.sleep(0)  # a batch that arrived meanwhile goes first
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), max(idle - quiet, 0.01))
+
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set; each loop finishes the batch it holds."""
         tasks = [asyncio.create_task(self._consume(d, stop)) for d in self.handlers]
+        tasks.append(asyncio.create_task(self._finish_latest(stop)))
         if self.settings.ticks:
             tasks.append(asyncio.create_task(self._timer(stop)))
         try:

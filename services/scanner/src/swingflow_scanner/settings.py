@@ -27,6 +27,8 @@ class Settings(CommonSettings):
     - `ticks` / `jobs` (SCANNER_TICKS / SCANNER_JOBS): consume md.ticks / scan.jobs.
     - `max_attempts` (SCANNER_MAX_ATTEMPTS): tries of a batch that hits a transient fault
       (retried in place, in order) before its messages are dead-lettered as `gave_up`.
+    - `latest_idle_s` (SCANNER_LATEST_IDLE_S): how long no batch of bars must have been
+      handled before the latest analyses left at the setup tier are completed.
     """
 
     model_config = SettingsConfigDict(env_prefix="SCANNER_")
@@ -40,6 +42,7 @@ class Settings(CommonSettings):
     ticks: bool = True
     jobs: bool = True
     max_attempts: Annotated[int, Field(ge=1, le=20)] = 5
+    latest_idle_s: Annotated[float, Field(ge=0.0, le=60.0)] = 0.05
 
     @model_validator(mode="after")
     def _replica_in_range(self) -> Self:

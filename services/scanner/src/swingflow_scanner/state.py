@@ -10,6 +10,11 @@ A batch of bars goes through three passes:
    its new bars (`pipeline.history.candidates_for_bars`), each bar ranked against the
    session before it. Because the feed sends a whole session before the next, passes 2
    then 3 see every return of the previous session: the result equals the batch pipeline.
+
+The analysis runs in the tiers of `pipeline.features`: every module only where a setup
+hits. A symbol's latest analysis (for the `analysis` KV bucket) is therefore complete when
+a setup hit on its last bar, else it holds the setup tier and waits in `unfinished` until
+`finish_latest` completes it, which the service does when no batch is waiting.
 """
 
 from __future__ import annotations
@@ -22,8 +27,15 @@ import talib
 
 from swingflow_common.config import StrategyConfig
 from swingflow_common.messages import Bar, CandidateSignal
-from swingflow_common.pipeline.history import bar_time, candidates_for_bars
-from swingflow_scanner.book import Fit, Mark, SymbolBars, bar_ns, bar_row
+from swingflow_common.pipeline.features import compute_features
+from swingflow_common.pipeline.history import (
+    bar_time,
+    candidates_for_bars,
+    slice_bars,
+    window_start,
+)
+from swingflow_common.pipeline.snapshot import snapshot_at
+from swingflow_scanner.book import Fit, Mark, SymbolBars, bar_ns, bar_ns_at, bar_row
 from swingflow_scanner.latest import LatestAnalysis
 from swingflow_scanner.partition import Partition
 from swingflow_scanner.ranks import RocBook
@@ -61,6 +73,8 @@ class ScannerState:
         self.partition = partition or Partition()
         self.books: dict[str, SymbolBars] = {}
         self.rocs = RocBook()
+        # symbol -> its latest analysis with the setup tier only, oldest first
+        self.unfinished: dict[str, LatestAnalysis] = {}
 
     def keep(self, symbol: str) -> int:
         """Bars kept for `symbol`: the analysis window if owned, else what roc_63 needs."""
@@ -135,15 +149,37 @@ class ScannerState:
                 return rank
 
             bars = book.ohlcv()
-            result = candidates_for_bars(symbol, bars, sorted(todo[symbol]), self.config, rank_of)
+            result = candidates_for_bars(symbol, bars, sorted(todo[symbol]), self.config,
+                                         rank_of, complete_last=False)  # fmt: skip
             found.candidates += result.candidates
             found.analyses += len({max(0, i - self.config.lookback_bars + 1) for i in todo[symbol]})
             last = result.last_index
             when = bar_time(bars, last)
             features = {**result.last_snapshot, "rs_rank": rank_of(last)}
             setups = tuple(c.setup for c in result.candidates if c.ts == when)
-            found.latest.append(LatestAnalysis.at(symbol, when, features, setups))
+            latest = LatestAnalysis.at(symbol, when, features, setups, result.last_complete)
+            found.latest.append(latest)
+            self.unfinished.pop(symbol, None)
+            if not latest.complete:
+                self.unfinished[symbol] = latest
         return found
+
+    def finish_latest(self) -> LatestAnalysis | None:
+        """Complete the oldest unfinished latest analysis with every module's features (the
+        snapshot `analyze` gives with a setup hit); None when none is left, or when its bar
+        is no longer in the book (the symbol is no longer owned)."""
+        if not self.unfinished:
+            return None
+        symbol = next(iter(self.unfinished))
+        partial = self.unfinished.pop(symbol)
+        book = self.books.get(symbol)
+        i = None if book is None else book.index_of(bar_ns_at(partial.ts))
+        if book is None or i is None or not self.partition.owns(symbol):
+            return None
+        start = window_start(i, self.config.lookback_bars)
+        feats = compute_features(slice_bars(book.ohlcv(), start, i + 1))
+        features = {**snapshot_at(feats, i - start), "rs_rank": partial.features.get("rs_rank")}
+        return LatestAnalysis.at(symbol, partial.ts, features, partial.setups, True)
 
     def trim(self) -> None:
         """Drop bars no longer needed (after a batch: indices stay valid within one)."""
