@@ -35,11 +35,12 @@ from swingflow_common.backtest.result import BacktestResult, BacktestTrade, Equi
 from swingflow_common.backtest.simulate import (
     Entry,
     Order,
+    Simulation,
     equity_points,
     session_of,
     simulate,
 )
-from swingflow_common.config import StrategyConfig
+from swingflow_common.config import RiskSettings, StrategyConfig
 from swingflow_common.data.dataset import Dataset, DateLike, to_utc
 from swingflow_common.messages import CandidateSignal, utcnow
 from swingflow_common.pipeline import MlScorer, evaluate, score_batch
@@ -54,6 +55,15 @@ class Judged:
     orders: dict[int, list[Order]]  # session ns -> confirmed signals, best total first
     candidates: int
     confirmed: int
+    per_session: dict[int, int]  # session ns -> candidates seen
+
+    def funnel(self, sessions: npt.NDArray[np.int64]) -> tuple[int, int]:
+        """(candidates, confirmed) on the given sessions only."""
+        keys = sessions.tolist()
+        return (
+            sum(self.per_session.get(ns, 0) for ns in keys),
+            sum(len(self.orders.get(ns, ())) for ns in keys),
+        )
 
 
 def resolve_symbols(dataset: Dataset, symbols: Iterable[str] | None) -> list[str]:
@@ -110,7 +120,45 @@ def judge(
             confirmed += len(taken)
         done += len(batch)
         report("evaluate", done, total)
-    return Judged(orders, total, confirmed)
+    return Judged(orders, total, confirmed, {ns: len(b) for ns, b in by_session.items()})
+
+
+def judge_period(
+    dataset: Dataset,
+    config: StrategyConfig,
+    symbols: Sequence[str],
+    sessions: npt.NDArray[np.int64],
+    scorer: MlScorer | None = None,
+    progress: Progress | None = None,
+) -> Judged:
+    """Stages 1-4 on the bars of `sessions` (earlier bars only warm indicators up)."""
+    report = progress or no_progress
+    report("candidates", 0, 1)
+    first, last = (pd.Timestamp(int(sessions[i]), tz="UTC") for i in (0, -1))
+    candidates = candidates_over_history(dataset, config, symbols, first, last)
+    report("candidates", 1, 1)
+    return judge(candidates, config, scorer, report)
+
+
+def simulate_period(
+    dataset: Dataset,
+    symbols: Sequence[str],
+    sessions: npt.NDArray[np.int64],
+    judged: Judged,
+    risk: RiskSettings,
+    *,
+    entry: Entry = "next_open",
+    slippage_atr: float | None = None,
+    progress: Progress | None = None,
+    bars: BarIndex | None = None,
+) -> tuple[Simulation, list[EquityPoint]]:
+    """The portfolio over `sessions` from `risk.initial_cash`, with the benchmark beside it."""
+    sim = simulate(
+        bars or BarIndex(dataset), sessions, judged.orders, risk,
+        entry=entry, slippage_atr=slippage_atr, progress=progress,
+    )  # fmt: skip
+    bench = buy_and_hold(dataset, symbols, sessions, risk.initial_cash)
+    return sim, equity_points(sessions, sim, bench)
 
 
 def buy_and_hold(
@@ -131,8 +179,9 @@ def buy_and_hold(
     return out
 
 
-def _run_id(dataset: Dataset, symbols: Sequence[str], options: dict[str, object]) -> str:
-    blob = json.dumps([dataset.name, list(symbols), options], sort_keys=True, default=str)
+def _run_id(dataset: Dataset, symbols: Sequence[str], inputs: list[object]) -> str:
+    """A deterministic id from what defines the run."""
+    blob = json.dumps([dataset.name, list(symbols), inputs], sort_keys=True, default=str)
     return "bt-" + hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
@@ -152,7 +201,7 @@ def assemble(
     """A pipeline BacktestResult with every metric and breakdown computed."""
     cash = config.risk.initial_cash
     return BacktestResult(
-        id=run_id or _run_id(dataset, symbols, options),
+        id=run_id or _run_id(dataset, symbols, [options, config, equity[0].day, equity[-1].day]),
         mode="pipeline",
         dataset=dataset.name,
         symbols=tuple(symbols),
@@ -198,28 +247,20 @@ def run_pipeline_backtest(
     """
     if slippage_atr is not None and slippage_atr < 0:
         raise ValueError(f"slippage_atr must be >= 0, got {slippage_atr}")
-    report = progress or no_progress
     wanted = resolve_symbols(dataset, symbols)
     sessions = sessions_of(dataset, wanted, start, end)
-    report("candidates", 0, 1)
-    first, last = (pd.Timestamp(int(sessions[i]), tz="UTC") for i in (0, -1))
-    candidates = candidates_over_history(dataset, config, wanted, first, last)
-    report("candidates", 1, 1)
-    judged = judge(candidates, config, scorer, report)
-    sim = simulate(
-        BarIndex(dataset), sessions, judged.orders, config.risk,
-        entry=entry, slippage_atr=slippage_atr, progress=report,
+    judged = judge_period(dataset, config, wanted, sessions, scorer, progress)
+    sim, equity = simulate_period(
+        dataset, wanted, sessions, judged, config.risk,
+        entry=entry, slippage_atr=slippage_atr, progress=progress,
     )  # fmt: skip
-    bench = buy_and_hold(dataset, wanted, sessions, config.risk.initial_cash)
     options: dict[str, object] = {
         "entry": entry,
         "slippage_atr": slippage_atr,
-        "start": str(first.date()),
-        "end": str(last.date()),
         "ml_scorer": None if scorer is None else type(scorer).__name__,
     }
     return assemble(
         run_id=run_id, dataset=dataset, symbols=wanted, config=config, options=options,
-        trades=sim.trades, equity=equity_points(sessions, sim, bench),
-        candidates=judged.candidates, confirmed=judged.confirmed, rejected=sim.rejected,
+        trades=sim.trades, equity=equity, candidates=judged.candidates,
+        confirmed=judged.confirmed, rejected=sim.rejected,
     )  # fmt: skip
