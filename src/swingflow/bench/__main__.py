@@ -10,13 +10,20 @@ from collections.abc import Callable
 
 from rich.console import Console
 
-from swingflow.bench import dashboard_bench, gateway_bench, pipeline_bench, scan_bench
+from swingflow.bench import (
+    backtest_signals_bench,
+    dashboard_bench,
+    gateway_bench,
+    pipeline_bench,
+    scan_bench,
+)
 
 BENCHMARKS: dict[str, Callable[[Console], None]] = {
     "scan": scan_bench.run,
     "pipeline": pipeline_bench.run,
     "dashboard": dashboard_bench.run,
     "gateway": gateway_bench.run,
+    "backtest-signals": backtest_signals_bench.run,
 }
 
 

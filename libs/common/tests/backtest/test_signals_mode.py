@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from swingflow_common.backtest.result import BacktestResult
 from swingflow_common.backtest.signals_mode import (
     SignalOptions,
     SignalTable,
@@ -215,6 +216,7 @@ def test_run_gives_a_signal_mode_result_with_contract_trades() -> None:
     )  # fmt: skip
     assert (result.id, result.mode, result.symbols) == ("r1", "signals", ("BBB",))
     (trade,) = result.trades
+    assert BacktestResult.model_validate_json(result.model_dump_json()) == result
     assert (trade.setup, trade.base_signal, trade.total) == ("signal", None, None)
     assert trade.entry_ts == days[1]
     assert trade.exit_ts == days[5]
@@ -222,6 +224,8 @@ def test_run_gives_a_signal_mode_result_with_contract_trades() -> None:
     assert trade.exit_reason == "exit_signal"
     assert len(result.equity) == 8
     assert result.equity[-1].equity == pytest.approx(100_000.0 + trade.pnl)
+    assert result.equity[-1].benchmark == pytest.approx(100_000.0 * 1.07)  # BBB's buy-and-hold
+    assert result.equity[2].exposure == pytest.approx(10 * 100.0 * 1.02 / result.equity[2].equity)
     assert seen[-1] == ("report", 3, 3)
 
 
