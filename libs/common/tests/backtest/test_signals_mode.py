@@ -4,20 +4,28 @@ level or the open on a gap, the stop when both lie in one bar, time exit at the 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from swingflow_common.backtest.result import BacktestResult
+from swingflow_common.backtest.signals_kernel import REASONS
 from swingflow_common.backtest.signals_mode import (
     SignalOptions,
     SignalTable,
     run_signal_backtest,
     simulate_arrays,
 )
+from swingflow_common.config import RiskSettings
 from swingflow_common.data.dataset import Dataset
+from swingflow_common.messages import Bar
+from swingflow_common.portfolio.book import Position
+from swingflow_common.portfolio.fills import exit_fill
 
 # (open, high, low, close) rows; one symbol unless a test stacks several
 FLAT = [(100.0, 101.0, 99.0, 100.0)] * 8
@@ -234,3 +242,50 @@ def test_run_refuses_a_signal_on_a_day_without_a_bar() -> None:
     entries = pd.DataFrame({"AAA": [True]}, index=pd.DatetimeIndex(["2024-02-01"], tz="UTC"))
     with pytest.raises(ValueError, match="AAA on 2024-02-01: no bar"):
         run_signal_backtest(ds, SignalTable.from_frames(entries), SignalOptions())
+
+
+@st.composite
+def walks(draw: st.DrawFn) -> list[tuple[float, float, float, float]]:
+    """A few random daily bars around 100 (gaps, wide and narrow ranges)."""
+    n = draw(st.integers(2, 12))
+    rows = []
+    price = 100.0
+    for _ in range(n):
+        o = price * draw(st.floats(0.85, 1.15))
+        c = o * draw(st.floats(0.9, 1.1))
+        h = max(o, c) * draw(st.floats(1.0, 1.08))
+        lo = min(o, c) * draw(st.floats(0.92, 1.0))
+        rows.append((o, h, lo, c))
+        price = c
+    return rows
+
+
+@settings(max_examples=200, deadline=None)
+@given(walks(), st.floats(0.01, 0.12), st.floats(0.01, 0.2), st.integers(1, 6))
+def test_exits_match_paper_tradings_fill_rules(
+    rows: list[tuple[float, float, float, float]], stop: float, target: float, max_bars: int
+) -> None:
+    """The kernel's exit is the one portfolio.fills gives the same position, bar by bar."""
+    cost: dict[str, Any] = {"commission_bps": 5.0, "slippage_bps": 10.0}
+    sim = run([FLAT[0], *rows], (0,), stop_pct=stop, target_pct=target, max_bars_held=max_bars,
+              **cost)  # fmt: skip
+    risk = RiskSettings(max_bars_held=max_bars, **cost)
+    t0 = datetime(2024, 1, 1, tzinfo=UTC)
+    paid = float(sim.entry_price[0])
+    position = Position(
+        symbol="AAA", allocation_id="a", signal_id="s", quantity=1.0, entry_ts=t0,
+        entry_price=paid, entry_commission=0.0, entry_slippage=0.0, stop=paid * (1 - stop),
+        target=paid * (1 + target), bars_held=0, last_price=paid, last_ts=t0,
+    )  # fmt: skip
+    for i, (o, h, lo, c) in enumerate(rows, start=1):
+        bar = Bar(symbol="AAA", ts=t0 + timedelta(days=i), open=o, high=h, low=lo, close=c,
+                  volume=1.0)  # fmt: skip
+        position = position.model_copy(update={"bars_held": position.bars_held + 1})
+        found = exit_fill(position, bar, risk)
+        if found is not None:
+            fill, reason = found
+            assert sim.exit_bar[0] == i
+            assert REASONS[sim.reason[0]] == reason.removesuffix("_gap")
+            assert sim.exit_price[0] == pytest.approx(fill.price, rel=1e-12)
+            return
+    assert REASONS[sim.reason[0]] == "end_of_data"  # paper trading would still hold it
