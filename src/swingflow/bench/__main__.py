@@ -11,6 +11,7 @@ from collections.abc import Callable
 from rich.console import Console
 
 from swingflow.bench import (
+    backtest_bench,
     backtest_signals_bench,
     dashboard_bench,
     gateway_bench,
@@ -23,6 +24,7 @@ BENCHMARKS: dict[str, Callable[[Console], None]] = {
     "pipeline": pipeline_bench.run,
     "dashboard": dashboard_bench.run,
     "gateway": gateway_bench.run,
+    "backtest": backtest_bench.run,
     "backtest-signals": backtest_signals_bench.run,
 }
 

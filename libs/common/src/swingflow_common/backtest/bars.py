@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import numpy.typing as npt
@@ -18,6 +19,7 @@ from swingflow_common.data.dataset import Dataset
 from swingflow_common.messages import Bar
 
 _COLUMNS = ["open", "high", "low", "close", "volume"]
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def ns_index(index: pd.Index) -> npt.NDArray[np.int64]:
@@ -60,10 +62,12 @@ class BarIndex:
         k = int(np.searchsorted(series.ns, ns))
         if k >= len(series.ns) or int(series.ns[k]) != ns:
             return None
-        o, h, low, c, v = (float(x) for x in series.values[k])
-        return Bar(
+        o, h, low, c, v = series.values[k].tolist()
+        # the loaders validated and repaired every bar: no need to validate it again
+        return Bar.model_construct(
             symbol=symbol,
-            ts=pd.Timestamp(ns, tz="UTC").to_pydatetime(),
+            interval="1d",
+            ts=EPOCH + timedelta(microseconds=ns // 1000),
             open=o,
             high=h,
             low=low,
