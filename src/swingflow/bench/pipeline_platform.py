@@ -135,7 +135,7 @@ class Platform:
         backend: str,
         history: Sequence[Bar],
         env: dict[str, str],
-        ready_within: float = 120.0,
+        ready_within: float = 300.0,  # a loaded 2-core machine: the scanner loads a year first
     ) -> AsyncIterator[Platform]:
         """NATS, the database (with `history`), the services (with `env`), all ready."""
         server = NatsServer(store_dir=work_dir / "nats")

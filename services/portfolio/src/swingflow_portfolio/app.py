@@ -38,7 +38,13 @@ from swingflow_common.observability import (
 )
 from swingflow_common.settings import SettingsError, load_settings
 from swingflow_portfolio import metrics
-from swingflow_portfolio.handlers import SERVICE, apply_batch, bars_spec, build_router
+from swingflow_portfolio.handlers import (
+    SERVICE,
+    allocate_each,
+    apply_batch,
+    bars_spec,
+    signals_spec,
+)
 from swingflow_portfolio.lease import Lease
 from swingflow_portfolio.ledger import Ledger
 from swingflow_portfolio.settings import Settings
@@ -66,7 +72,6 @@ def build_service(settings: Settings | None = None) -> PortfolioService:
     broker = make_broker(settings, SERVICE)
     engine = engine_from_url(settings.database_url)
     ledger = Ledger(broker, session_factory(engine), config.risk, settings.book_id)
-    broker.include_router(build_router(broker, ledger, settings))
     app = FastStream(broker)
     service = PortfolioService(app, ledger)
     served: list[MetricsServer] = []
@@ -98,11 +103,16 @@ def build_service(settings: Settings | None = None) -> PortfolioService:
 
     @app.after_startup
     async def ready() -> None:
-        consumer = BatchConsumer(jetstream(broker), bars_spec(settings),
-                                 lambda raws: apply_batch(broker, ledger, settings, raws),
-                                 name="bars", service=SERVICE)  # fmt: skip
-        await consumer.start()
-        consumers.append(consumer)
+        js = jetstream(broker)
+        bars = BatchConsumer(js, bars_spec(settings),
+                             lambda raws: apply_batch(broker, ledger, settings, raws),
+                             name="bars", service=SERVICE)  # fmt: skip
+        signals = BatchConsumer(js, signals_spec(settings),
+                                lambda raws: allocate_each(broker, ledger, raws),
+                                name="signals", service=SERVICE)  # fmt: skip
+        for consumer in (signals, bars):
+            await consumer.start()
+            consumers.append(consumer)
         SERVICE_READY.labels(SERVICE).set(1)
 
     @app.on_shutdown

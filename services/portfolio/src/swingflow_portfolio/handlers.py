@@ -1,5 +1,7 @@
-"""portfolio's consumers: confirmed signals -> allocations; bars -> fills, exits and marks
-(bars through `bus.pull.BatchConsumer`, see `bars_spec`).
+"""portfolio's consumers: confirmed signals -> allocations; bars -> fills, exits and marks.
+Both are `bus.pull.BatchConsumer`s on plain nats-py (`signals_spec`, `bars_spec`): FastStream
+0.7.8's pull subscriber dies on nats-py's built-in fetch timeout whenever it is idle,
+logging it, restarting its task and keeping the dead one.
 
 Bars must reach the book in order (a stop is checked bar by bar), so the bars consumer is
 kept strictly sequential across every replica: `max_ack_pending` equals the batch size,
@@ -17,8 +19,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from typing import TypeVar
 
-from faststream.nats import NatsBroker, NatsRouter
-from faststream.nats.annotations import NatsMessage
+from faststream.nats import NatsBroker
 from nats.aio.msg import Msg
 
 from swingflow_common import subjects
@@ -26,7 +27,6 @@ from swingflow_common.bus import (
     dead_letter,
     decode_or_dead_letter,
     delivery_count,
-    durable_subscriber,
     retry_or_dead_letter,
 )
 from swingflow_common.bus.pull import PullSpec
@@ -107,17 +107,24 @@ def bars_spec(settings: Settings) -> PullSpec:
                     fetch_timeout=settings.fetch_timeout, max_ack_pending=size)  # fmt: skip
 
 
-def build_router(broker: NatsBroker, ledger: Ledger, settings: Settings) -> NatsRouter:
-    router = NatsRouter()
-
-    @durable_subscriber(router, subjects.CONFIRMED_ALL, "SIGNALS", settings.signals_durable,
-                        fetch_timeout=settings.fetch_timeout)  # fmt: skip
-    async def on_confirmed(message: NatsMessage) -> None:
-        raw = message.raw_message
+async def allocate_each(broker: NatsBroker, ledger: Ledger, raws: list[Msg]) -> None:
+    """Each confirmed signal of a batch on its own, in order: decoded (a bad one is
+    dead-lettered), allocated, acked; a failure is nacked with a delay for a retry and, on
+    the last delivery, dead-lettered (`retry_or_dead_letter`), without holding the rest."""
+    for raw in raws:
         signal = await decode_or_dead_letter(broker, SERVICE, raw, ConfirmedSignal)
-        if signal is None:
-            return
-        async with retry_or_dead_letter(broker, SERVICE, raw):
-            await ledger.allocate(signal, redelivered=delivery_count(raw) > 1)
+        if signal is not None:
+            try:
+                async with retry_or_dead_letter(broker, SERVICE, raw):
+                    await ledger.allocate(signal, redelivered=delivery_count(raw) > 1)
+            except Exception:
+                log.warning("will retry a signal", exc_info=True, extra={"subject": raw.subject})
+                continue  # nacked with a delay: it comes back
+        await _ack(raw)
 
-    return router
+
+def signals_spec(settings: Settings) -> PullSpec:
+    """The durable consumer of confirmed signals (shared, like the bars', by every copy)."""
+    return PullSpec(subjects.CONFIRMED_ALL, "SIGNALS", settings.signals_durable,
+                    batch_size=settings.signals_batch_size,
+                    fetch_timeout=settings.fetch_timeout)  # fmt: skip

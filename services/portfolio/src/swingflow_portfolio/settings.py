@@ -20,6 +20,7 @@ class Settings(CommonSettings):
     book_id: Annotated[str, Field(min_length=1, max_length=32)] = "paper"
     interval: Interval = "1d"
     bars_batch_size: Annotated[int, Field(ge=1, le=1024)] = 64
+    signals_batch_size: Annotated[int, Field(ge=1, le=1024)] = 64
     fetch_timeout: Annotated[float, Field(gt=0, le=30)] = 0.2  # a batch waits at most this
     bar_attempts: Annotated[int, Field(ge=1, le=20)] = 5  # tries of a batch before giving up
     lease_ttl: Annotated[float, Field(ge=0.3, le=300)] = 15.0  # standby takeover time (s)
