@@ -198,6 +198,18 @@ def test_atr_levels_come_from_the_signal_bar_and_wait_for_its_warm_up() -> None:
         simulate_arrays(o, h, lo, c, flags(6, 0), flags(6), stop_atr=1.5)
 
 
+def test_atr_slippage_replaces_bps_with_the_signal_bars_atr_on_every_market_fill() -> None:
+    rows = [*FLAT[:3], (99.0, 99.5, 90.0, 95.0), FLAT[0]]
+    o, h, lo, c = bars(rows)
+    atr = np.full_like(o, 2.0)
+    atr[1:, 0] = 4.0  # later ATRs do not matter: the signal bar's is used
+    sim = simulate_arrays(o, h, lo, c, flags(5, 0), flags(5), atr=atr, stop_pct=0.05,
+                          slippage_bps=50, slippage_atr=0.25)  # fmt: skip
+    assert sim.entry_price[0] == pytest.approx(100.0 + 0.5)
+    assert sim.exit_price[0] == pytest.approx(100.5 * 0.95 - 0.5)
+    assert sim.slippage[0] == pytest.approx(1.0)
+
+
 def test_options_refuse_two_stops() -> None:
     with pytest.raises(ValueError, match="not both"):
         SignalOptions(stop_pct=0.05, stop_atr=2.0)

@@ -71,7 +71,7 @@ def simulate_arrays(
     target_atr: float | None = None,
     commission_bps: float = 0.0,
     slippage_bps: float = 0.0,
-    slippage_atr: float = 0.0,
+    slippage_atr: float | None = None,
     entry: Literal["next_open", "close"] = "next_open",
     max_bars_held: int | None = None,
     sizing: Sizing = "fixed_quantity",
@@ -83,9 +83,12 @@ def simulate_arrays(
 
     `stop_pct`/`target_pct` are fractions of the entry price (0.08 = 8 %), `stop_atr`/
     `target_atr` multiples of the ATR at the signal bar (`atr` required then, and for
-    `slippage_atr`). Sizing: `fixed_cash` spends `size` money a trade, `equity_fraction`
-    spends `size` x the equity at the previous bar's close, `fixed_quantity` buys `size`
-    shares; with `whole_shares` the count is rounded down and a trade of 0 shares skipped.
+    `slippage_atr`). Slippage is `slippage_bps` of each market fill's price or, with
+    `slippage_atr`, that fraction of the signal bar's ATR a share on every market fill of
+    the trade (as the pipeline engine's; a sell never below 1 % of its level).
+    Sizing: `fixed_cash` spends `size` money a trade, `equity_fraction` spends `size` x the
+    equity at the previous bar's close, `fixed_quantity` buys `size` shares; with
+    `whole_shares` the count is rounded down and a trade of 0 shares skipped.
     """
     shape = open.shape
     for name, arr in (
@@ -97,7 +100,7 @@ def simulate_arrays(
     ):
         if arr.shape != shape:
             raise ValueError(f"{name} has shape {arr.shape}, open has {shape}")
-    needs_atr = stop_atr is not None or target_atr is not None or slippage_atr > 0
+    needs_atr = stop_atr is not None or target_atr is not None or slippage_atr is not None
     if needs_atr and (atr is None or atr.shape != shape):
         raise ValueError(
             "stop_atr, target_atr and slippage_atr need an `atr` array shaped like open"
@@ -117,7 +120,7 @@ def simulate_arrays(
         nan if target_atr is None else float(target_atr),
         commission_bps * 1e-4,
         slippage_bps * 1e-4,
-        float(slippage_atr),
+        nan if slippage_atr is None else float(slippage_atr),
         entry == "close",
         0 if max_bars_held is None else int(max_bars_held),
         _SIZING[sizing],
@@ -155,7 +158,8 @@ def _simulate(
 ) -> tuple[npt.NDArray[Any], ...]:
     n_bars, n_sym = o.shape
     use_atr = atr.shape == o.shape
-    needs_atr = use_atr and (not np.isnan(stop_atr) or not np.isnan(target_atr) or slip_atr > 0.0)
+    by_atr = not np.isnan(slip_atr)  # slippage as an ATR amount instead of bps
+    needs_atr = use_atr and (not np.isnan(stop_atr) or not np.isnan(target_atr) or by_atr)
     # the last bar of each symbol: a position still open there closes at its close
     last = np.full(n_sym, -1, np.int64)
     for t in range(n_bars):
@@ -191,7 +195,7 @@ def _simulate(
     pend_in = np.full(n_sym, -1, np.int64)  # signal bar of an entry waiting for the open
     pend_out = np.zeros(n_sym, np.bool_)  # an exit signal waiting for the open
     last_close = np.zeros(n_sym)
-    last_atr = np.full(n_sym, np.nan)  # the ATR known before the current bar
+    slip_amt = np.zeros(n_sym)  # with slippage_atr: the price amount a share, set at entry
     cash = cash0
     equity_prev = cash0
     n = 0
@@ -203,7 +207,6 @@ def _simulate(
             hi = h[t, s]
             lw = lo[t, s]
             cl = c[t, s]
-            a_prev = last_atr[s]
             a_now = atr[t, s] if use_atr else np.nan
             level = 0.0  # the exit's reference price before slippage
             why = -1
@@ -215,7 +218,8 @@ def _simulate(
             elif pend_in[s] >= 0:
                 a_sig = atr[pend_in[s], s] if use_atr else np.nan
                 if not (needs_atr and np.isnan(a_sig)):  # levels unknown in the ATR warm-up
-                    filled = op + op * slip + (slip_atr * a_sig if slip_atr > 0.0 else 0.0)
+                    amount = slip_atr * a_sig if by_atr else op * slip
+                    filled = op + amount
                     q = _quantity(sizing, size, equity_prev, filled, comm, whole)
                     if q > 0.0:
                         _open(
@@ -239,6 +243,7 @@ def _simulate(
                             slip_in,
                         )
                         cash -= q * filled * (1.0 + comm)
+                        slip_amt[s] = amount
                         held[s] = 1  # the entry bar counts 1
                         sig_bar[s] = pend_in[s]
                 pend_in[s] = -1
@@ -265,11 +270,8 @@ def _simulate(
                 if why == TARGET:
                     price = level  # a resting limit order: no slippage
                 else:
-                    # at the close the bar's ATR is known; before it, the previous bar's
-                    at_bar_close = why in (TIME, END_OF_DATA) or (why == EXIT_SIGNAL and at_close)
-                    a_fill = a_now if at_bar_close else a_prev
-                    a_fill = 0.0 if np.isnan(a_fill) else a_fill
-                    price = level - level * slip - (slip_atr * a_fill if slip_atr > 0.0 else 0.0)
+                    amount = slip_amt[s] if by_atr else level * slip
+                    price = max(level - amount, 0.01 * level)  # as portfolio.fills.slipped
                 q = qty[s]
                 fee_out = q * price * comm
                 cash += q * price - fee_out
@@ -295,7 +297,8 @@ def _simulate(
                     if needs_atr and np.isnan(a_now):
                         q = 0.0  # levels unknown in the ATR warm-up
                     else:
-                        filled = cl + cl * slip + (slip_atr * a_now if slip_atr > 0.0 else 0.0)
+                        amount = slip_atr * a_now if by_atr else cl * slip
+                        filled = cl + amount
                         q = _quantity(sizing, size, equity_prev, filled, comm, whole)
                     if q > 0.0:
                         _open(
@@ -319,13 +322,12 @@ def _simulate(
                             slip_in,
                         )
                         cash -= q * filled * (1.0 + comm)
+                        slip_amt[s] = amount
                         held[s] = 0  # exposed from the next bar on, which counts 1
                         sig_bar[s] = t
                 else:
                     pend_in[s] = t
             last_close[s] = cl
-            if use_atr and not np.isnan(a_now):
-                last_atr[s] = a_now
         value = 0.0
         for s in range(n_sym):
             if qty[s] > 0.0:

@@ -8,7 +8,8 @@ Fill rules (docs/backtest.md, "Signal-driven mode", says the same at more length
   (`entry="next_open"`) or at the signal bar's close (`entry="close"`); exit signals fill
   the same way. An entry needs the symbol flat at that close and no exit signal on the
   same bar; an entry signal while a position is held is ignored.
-* Buys pay adverse slippage (`slippage_bps`, plus `slippage_atr` x ATR) and commission;
+* Buys pay adverse slippage (`slippage_bps` of the price, or instead `slippage_atr` x the
+  signal bar's ATR a share, as in the pipeline engine) and commission;
   stop and target levels are set from the price paid (`stop_pct` of it, or `stop_atr`
   ATRs of the signal bar below it; likewise the target above).
 * Each bar, from the entry bar's open on: a gap through the stop or target fills at the
@@ -72,7 +73,7 @@ class SignalOptions(BaseModel):
     target_atr: Multiple | None = None
     commission_bps: Bps = 5.0
     slippage_bps: Bps = 5.0
-    slippage_atr: Annotated[float, Field(ge=0.0, le=10.0)] = 0.0
+    slippage_atr: Annotated[float, Field(ge=0.0, le=10.0)] | None = None
     entry: Literal["next_open", "close"] = "next_open"
     max_bars_held: Annotated[int, Field(ge=1, le=100_000)] | None = None
     sizing: Sizing = "fixed_cash"
@@ -93,7 +94,7 @@ class SignalOptions(BaseModel):
 
     @property
     def needs_atr(self) -> bool:
-        return self.stop_atr is not None or self.target_atr is not None or self.slippage_atr > 0
+        return any(v is not None for v in (self.stop_atr, self.target_atr, self.slippage_atr))
 
     @classmethod
     def from_risk(cls, risk: RiskSettings, **overrides: object) -> SignalOptions:
