@@ -15,6 +15,7 @@ from swingflow.bench import (
     backtest_signals_bench,
     dashboard_bench,
     gateway_bench,
+    ml_bench,
     pipeline_bench,
     scan_bench,
 )
@@ -24,6 +25,7 @@ BENCHMARKS: dict[str, Callable[[Console], None]] = {
     "pipeline": pipeline_bench.run,
     "dashboard": dashboard_bench.run,
     "gateway": gateway_bench.run,
+    "ml": ml_bench.run,
     "backtest": backtest_bench.run,
     "backtest-signals": backtest_signals_bench.run,
 }

@@ -1,0 +1,187 @@
+"""ML stage 3: training time on the bundled data, and `ml.predict` for 1,000 candidates,
+inside the service and end to end over NATS.
+
+1. training: `swingflow train`'s job (`ml.job.train_datasets`) on its default datasets,
+   timed in three parts: candidates + labels, cross-validation + final model (one run);
+2. inside the service: the 1,000 most recent real candidates of those datasets scored
+   the way the `ml.predict` handler does it (decode the request, `ModelScorer.predict`,
+   encode the reply), median of `REPEATS`; the scorer's parts (features, probabilities,
+   SHAP contributions, reply objects) are timed too, so a missed budget says where;
+3. over NATS: a nats-server and the ml service as its own process (`swingflow service ml`,
+   the model promoted in a registry of its own), one client sending the same 1,000
+   candidates as one request, median and p95 of `REPEATS` round trips.
+
+Budgets (issue 7): 1,000 predictions within 20 ms inside the service, 50 ms over NATS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from swingflow.bench.common import write_result
+from swingflow_common.config import load_config
+from swingflow_common.data import load_builtin
+from swingflow_common.messages import MlPredictReply, MlPredictRequest
+
+DATASETS = ("bokeh-2000-2013-adjusted", "megacaps-2013-2023")
+BATCH = 1_000
+REPEATS = 15
+BUDGET_SERVICE_MS, BUDGET_NATS_MS = 20.0, 50.0
+
+
+def _ms(runs: list[float]) -> dict[str, float]:
+    ordered = sorted(runs)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {"median_ms": statistics.median(runs) * 1e3, "p95_ms": p95 * 1e3,
+            "min_ms": ordered[0] * 1e3}  # fmt: skip
+
+
+def _timed(fn: Any, repeats: int = REPEATS) -> list[float]:
+    runs = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        runs.append(time.perf_counter() - t0)
+    return runs
+
+
+def _inside(scorer: Any, payload: bytes) -> dict[str, Any]:
+    from swingflow_common.messages import decode
+    from swingflow_common.ml.features import feature_matrix
+
+    def handle() -> bytes:
+        request = decode(payload)
+        assert isinstance(request, MlPredictRequest)
+        reply: MlPredictReply = scorer.predict(request.candidates)
+        return reply.model_dump_json().encode()
+
+    request = decode(payload)
+    assert isinstance(request, MlPredictRequest)
+    cands, model = request.candidates, scorer.model
+    x = feature_matrix(cands, model.names, scorer.config)
+    handle()  # warm
+    return {
+        "handler": _ms(_timed(handle)),
+        "parts": {
+            "decode_request": _ms(_timed(lambda: decode(payload))),
+            "features": _ms(_timed(lambda: feature_matrix(cands, model.names, scorer.config))),
+            "probabilities": _ms(_timed(lambda: model.probabilities(x))),
+            "shap_contributions": _ms(_timed(lambda: model.contributions(x))),
+            "predict_total": _ms(_timed(lambda: scorer.predict(cands))),
+        },
+    }
+
+
+async def _over_nats(workdir: Path, row: Any, payload: bytes) -> dict[str, Any]:
+    import nats
+
+    from swingflow_common.bus.server import NatsServer
+
+    async with NatsServer(store_dir=workdir / "nats") as server:
+        env = {**os.environ, "NATS_URL": server.url, "DATABASE_URL": row["database_url"],
+               "LOG_LEVEL": "WARNING"}  # fmt: skip
+        cmd = [sys.executable, "-c", "from swingflow_ml.app import main; main()"]
+        service = await asyncio.create_subprocess_exec(*cmd, env=env)
+        try:
+            client = await nats.connect(server.url)
+            replies: list[MlPredictReply] = []
+
+            async def ready() -> bool:
+                try:
+                    answer = await client.request("ml.predict", payload, timeout=5)
+                except Exception:  # not subscribed yet
+                    return False
+                replies.append(MlPredictReply.model_validate_json(answer.data))
+                return bool(replies[-1].model_version == row["version"])
+
+            deadline = time.monotonic() + 60
+            while not await ready():
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the ml service never answered with the model")
+                await asyncio.sleep(0.5)
+            runs = []
+            for _ in range(REPEATS):
+                t0 = time.perf_counter()
+                answer = await client.request("ml.predict", payload, timeout=10)
+                runs.append(time.perf_counter() - t0)
+            reply = MlPredictReply.model_validate_json(answer.data)
+            await client.drain()
+        finally:
+            service.terminate()
+            await asyncio.wait_for(service.wait(), 20)
+    return {**_ms(runs), "predictions": len(reply.predictions), "version": reply.model_version,
+            "request_bytes": len(payload), "reply_bytes": len(answer.data)}  # fmt: skip
+
+
+async def _register(workdir: Path, model: Any) -> dict[str, str]:
+    from swingflow_common.db import engine_from_url, session_factory
+    from swingflow_common.db.migrate import migrate_async
+    from swingflow_common.ml import registry
+
+    url = f"sqlite+aiosqlite:///{workdir / 'registry.db'}"
+    await migrate_async(url)
+    path, sha = registry.save_model(model, workdir / "models")
+    engine = engine_from_url(url)
+    start = datetime(2000, 1, 1, tzinfo=UTC)
+    async with session_factory(engine).begin() as session:
+        await registry.register(session, model, path, sha, {}, (start, start))
+        await registry.promote(session, model.version)
+    await engine.dispose()
+    return {"database_url": url, "version": model.version}
+
+
+def run(console: Console) -> None:
+    from swingflow_common.ml.history import labeled_history
+    from swingflow_common.ml.scorer import ModelScorer
+    from swingflow_common.ml.train import TrainParams, train, training_set
+
+    config = load_config()
+    datasets = [load_builtin(name) for name in DATASETS]
+    t0 = time.perf_counter()
+    histories = [labeled_history(d, config) for d in datasets]
+    t1 = time.perf_counter()
+    pairs = {c.id: (c, t) for h in histories for c, t in h.pairs}
+    data = training_set(list(pairs.values()), config)
+    result = train(data, TrainParams())
+    t2 = time.perf_counter()
+    console.print(f"training: labels {t1 - t0:.1f} s, CV + final model {t2 - t1:.1f} s")
+    model = dataclasses.replace(result.model, version="bench")
+    candidates = sorted((c for c, _ in pairs.values()), key=lambda c: c.ts)[-BATCH:]
+    payload = MlPredictRequest(candidates=tuple(candidates)).model_dump_json().encode()
+    scorer = ModelScorer(model, config)
+    inside = _inside(scorer, payload)
+    console.print(f"inside the service: {json.dumps(inside)}")
+    with tempfile.TemporaryDirectory() as tmp:
+        row = asyncio.run(_register(Path(tmp), model))
+        nats_figures = asyncio.run(_over_nats(Path(tmp), row, payload))
+    console.print(f"over NATS: {json.dumps(nats_figures)}")
+    service_ms, nats_ms = inside["handler"]["median_ms"], nats_figures["median_ms"]
+    payload_out = {
+        "datasets": list(DATASETS),
+        "training": {"labels_s": t1 - t0, "cv_and_final_model_s": t2 - t1, "total_s": t2 - t0,
+                     "samples": len(data), "features": len(data.names),
+                     "params": dataclasses.asdict(TrainParams())},
+        "batch": BATCH, "repeats": REPEATS,
+        "inside_service": inside,
+        "over_nats": nats_figures,
+        "budgets_ms": {"inside_service": BUDGET_SERVICE_MS, "over_nats": BUDGET_NATS_MS},
+        "within_budget": {"inside_service": service_ms <= BUDGET_SERVICE_MS,
+                          "over_nats": nats_ms <= BUDGET_NATS_MS},
+        "load_average": os.getloadavg(),
+    }  # fmt: skip
+    path = write_result("ml", payload_out)
+    console.print(f"ml.predict x {BATCH}: {service_ms:.1f} ms inside the service (budget "
+                  f"{BUDGET_SERVICE_MS:.0f}), {nats_ms:.1f} ms over NATS (budget "
+                  f"{BUDGET_NATS_MS:.0f}); written to {path}")  # fmt: skip
