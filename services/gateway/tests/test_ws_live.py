@@ -72,6 +72,11 @@ async def test_a_confirmed_signal_reaches_subscribers_only(
             # signal, it would have come first
             first = await frame(other)
             assert (first["channel"], first["type"]) == ("allocations", "allocation")
+            # under uvicorn every frame of these idle clients went out as the shared
+            # encoded bytes, none through a per-client encode
+            connections = app.state.resources.hub.connections
+            assert len(connections) == 2
+            assert all(c.written == c.sent > 0 for c in connections)
 
 
 async def count_signals(

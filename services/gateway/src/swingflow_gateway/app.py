@@ -66,6 +66,7 @@ def create_app(settings: Settings, warm_up: bool = True) -> FastAPI:
     ):  # fmt: skip
         app.include_router(router)
     app.router.routes.append(endpoint.route)
+    app.add_middleware(endpoint.ServerSend)  # last added, so outermost: see ws/endpoint.py
     return app
 
 

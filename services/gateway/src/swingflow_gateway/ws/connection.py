@@ -66,6 +66,7 @@ class Connection:
         self._pending_drops = 0
         self.dropped = 0  # total dropped over the connection's life
         self.sent = 0
+        self.written = 0  # of `sent`, those written straight to the socket as shared bytes
         self.sending_since: float | None = None  # loop time a waiting send began
         self._reader: asyncio.Task[None] | None = None
         self._sender: asyncio.Task[None] | None = None
@@ -86,6 +87,7 @@ class Connection:
                 return
             if written:
                 self.sent += 1
+                self.written += 1
             else:
                 self._send_now(frame.text)
             return

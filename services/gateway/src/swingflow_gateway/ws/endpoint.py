@@ -11,7 +11,9 @@ coroutine. That is allowed only while the protocol is open (handshake done, no c
 sent, not disconnected) and the transport is neither closing nor over its high-water
 mark; otherwise, and under any other ASGI server, the frame goes through the ASGI
 `send`, which also waits for a full transport to drain (the `Connection`'s slow path).
-This module is the one place that knows those uvicorn internals.
+This module is the one place that knows those uvicorn internals. Starlette's own layers
+wrap `send` in closures on its way to a route, so `ServerSend`, the outermost middleware,
+hands the server's own `send` to the endpoint in the scope.
 """
 
 from __future__ import annotations
@@ -21,11 +23,25 @@ from collections.abc import Awaitable, Coroutine
 from typing import Any, cast
 
 from starlette.routing import WebSocketRoute
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from swingflow_gateway.resources import Resources
 from swingflow_gateway.ws.connection import Connection
 from swingflow_gateway.ws.frames import Frame
+
+SERVER_SEND = "swingflow.server_send"  # the scope key `ServerSend` fills
+
+
+class ServerSend:
+    """Outermost middleware: keep the ASGI server's own `send` of a WebSocket in its scope."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            scope[SERVER_SEND] = send
+        await self.app(scope, receive, send)
 
 
 def _sansio_protocol(send: Send) -> Any | None:
@@ -43,10 +59,10 @@ def _sansio_protocol(send: Send) -> Any | None:
 class RawSocket:
     """The calls a `Connection` makes: the ASGI messages, and a direct write when allowed."""
 
-    def __init__(self, receive: Receive, send: Send) -> None:
+    def __init__(self, receive: Receive, send: Send, server_send: Send | None = None) -> None:
         self._receive = receive
         self._send = send
-        self._protocol = _sansio_protocol(send)
+        self._protocol = _sansio_protocol(server_send or send)
 
     def write(self, frame: Frame) -> bool:
         """Write the frame's bytes to the transport now, if allowed; False when not."""
@@ -81,7 +97,7 @@ class WebSocketEndpoint:
         await send({"type": "websocket.accept"})
         resources: Resources = scope["app"].state.resources
         settings = resources.settings
-        socket = RawSocket(receive, send)
+        socket = RawSocket(receive, send, scope.get(SERVER_SEND))
         await Connection(
             resources.hub, socket, settings.ws_queue_size, settings.ws_max_channels
         ).serve()
