@@ -40,7 +40,7 @@ from swingflow_common.settings import SettingsError, load_settings
 from swingflow_portfolio import metrics
 from swingflow_portfolio.handlers import (
     SERVICE,
-    allocate_each,
+    allocate_batch,
     apply_batch,
     bars_spec,
     signals_spec,
@@ -108,7 +108,7 @@ def build_service(settings: Settings | None = None) -> PortfolioService:
                              lambda raws: apply_batch(broker, ledger, settings, raws),
                              name="bars", service=SERVICE)  # fmt: skip
         signals = BatchConsumer(js, signals_spec(settings),
-                                lambda raws: allocate_each(broker, ledger, raws),
+                                lambda raws: allocate_batch(broker, ledger, raws),
                                 name="signals", service=SERVICE)  # fmt: skip
         for consumer in (signals, bars):
             await consumer.start()

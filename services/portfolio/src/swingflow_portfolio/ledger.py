@@ -89,18 +89,50 @@ class Ledger:
         self, signal: ConfirmedSignal, redelivered: bool = False
     ) -> Allocation | Rejection | None:
         """Size `signal`, store and announce the allocation; None when decided before."""
+        return (await self.allocate_many([(signal, redelivered)]))[0]
+
+    async def allocate_many(
+        self, signals: Sequence[tuple[ConfirmedSignal, bool]]
+    ) -> list[Allocation | Rejection | None]:
+        """Size each (signal, redelivered) in order, in one transaction on the locked book;
+        store, commit, then announce: the same decisions as `allocate` one by one, for one
+        round of locks and writes. None for a signal decided before (announced again when
+        redelivered) or met earlier in the same batch."""
         start = time.perf_counter()
+        decided: list[tuple[Allocation | Rejection | None, AllocationRow | None]] = []
         async with self._lock, self.sessions.begin() as session:
             book = await store.lock_book(session, self.initial, self.book_id)
-            stored = await repository.get_allocation(session, signal.id)
-            if stored is None:
-                book, decision = allocate(signal, book, self.risk, ts_event=utcnow())
-                if isinstance(decision, Allocation):
-                    await repository.save_allocation(session, decision)
-                    await store.save_book(session, book, self.book_id)
+            stored = await repository.get_allocations(session, [s.id for s, _ in signals])
+            seen: set[str] = set()
+            changed = False
+            for signal, _ in signals:
+                if signal.id in stored or signal.id in seen:
+                    decided.append((None, stored.get(signal.id)))
+                    continue
+                seen.add(signal.id)
+                book, made = allocate(signal, book, self.risk, ts_event=utcnow())
+                if isinstance(made, Allocation):
+                    await repository.save_allocation(session, made)
+                    changed = True
+                decided.append((made, None))
+            if changed:
+                await store.save_book(session, book, self.book_id)
         metrics.ALLOCATION_SECONDS.observe(time.perf_counter() - start)
-        if stored is not None:
-            if not redelivered:
+        out: list[Allocation | Rejection | None] = []
+        for (signal, redelivered), (decision, row) in zip(signals, decided, strict=True):
+            out.append(await self._announce(signal, redelivered, decision, row, book))
+        return out
+
+    async def _announce(
+        self,
+        signal: ConfirmedSignal,
+        redelivered: bool,
+        decision: Allocation | Rejection | None,
+        stored: AllocationRow | None,
+        book: Book,
+    ) -> Allocation | Rejection | None:
+        if decision is None:
+            if stored is None or not redelivered:
                 return None
             decision = allocation_of(stored)
         if isinstance(decision, Rejection):

@@ -265,6 +265,17 @@ async def get_allocation(session: AsyncSession, allocation_id: str) -> Allocatio
     return await session.get(AllocationRow, allocation_id)
 
 
+async def get_allocations(
+    session: AsyncSession, allocation_ids: Iterable[str]
+) -> dict[str, AllocationRow]:
+    """The stored allocations among `allocation_ids`, by id (one query; absent ones left out)."""
+    ids = sorted(set(allocation_ids))
+    if not ids:
+        return {}
+    rows = await session.scalars(sa.select(AllocationRow).where(AllocationRow.id.in_(ids)))
+    return {row.id: row for row in rows}
+
+
 async def save_fill(session: AsyncSession, fill: Fill, trade_id: str | None = None) -> None:
     """Record a fill once; a redelivered one is ignored."""
     row = fill.model_dump(exclude={"type", "schema_version", "ts_event"})
