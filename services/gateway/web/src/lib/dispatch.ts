@@ -10,6 +10,7 @@ import type {
   CandidateSignal,
   ConfirmedSignal,
   Fill,
+  JobProgress,
   Tick,
   WeightsUpdated,
 } from '../types/messages';
@@ -31,6 +32,9 @@ export interface LiveSinks {
   };
   weights: {
     ingestUpdate(message: WeightsUpdated): void;
+  };
+  jobs: {
+    ingestJob(message: JobProgress): void;
   };
   connection: {
     count(kind: LiveCounter): void;
@@ -70,6 +74,9 @@ export function dispatch(envelope: ServerEnvelope, sinks: LiveSinks): void {
       return;
     case 'weights_updated':
       sinks.weights.ingestUpdate(envelope.data);
+      return;
+    case 'job_progress':
+      sinks.jobs.ingestJob(envelope.data);
       return;
     case 'model_updated':
       connection.noteModel(envelope.data.version);

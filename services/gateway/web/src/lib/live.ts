@@ -8,6 +8,7 @@ import { WsClient } from './ws';
 import { useAllocationsStore } from '../stores/allocations';
 import { useBarsStore } from '../stores/bars';
 import { useConnectionStore } from '../stores/connection';
+import { useJobsStore } from '../stores/jobs';
 import { useSignalsStore } from '../stores/signals';
 import { useWeightsStore } from '../stores/weights';
 
@@ -28,6 +29,7 @@ export function startLive(): WsClient {
     allocations: useAllocationsStore(),
     bars: useBarsStore(),
     weights: useWeightsStore(),
+    jobs: useJobsStore(),
     connection: useConnectionStore(),
   };
   client = new WsClient({

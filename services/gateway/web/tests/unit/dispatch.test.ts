@@ -4,6 +4,7 @@ import { dispatch, type LiveSinks } from '../../src/lib/dispatch';
 import { useAllocationsStore } from '../../src/stores/allocations';
 import { useBarsStore } from '../../src/stores/bars';
 import { useConnectionStore } from '../../src/stores/connection';
+import { useJobsStore } from '../../src/stores/jobs';
 import { useSignalsStore } from '../../src/stores/signals';
 import { useWeightsStore } from '../../src/stores/weights';
 import type { ServerEnvelope } from '../../src/types/api';
@@ -18,6 +19,7 @@ function recordingSinks() {
     allocations: { ingestAllocation: rec('allocations.allocation'), ingestFill: rec('allocations.fill') },
     bars: { ingestBar: rec('bars.bar'), ingestTick: rec('bars.tick') },
     weights: { ingestUpdate: rec('weights.update') },
+    jobs: { ingestJob: rec('jobs.job') },
     connection: {
       count: (kind) => void calls.push(`count.${kind}`),
       noteBar: rec('connection.bar'),
@@ -63,6 +65,13 @@ describe('dispatch by message type', () => {
     expect(calls).toEqual(['dropped.7', 'connection.hello', 'model.v3']);
   });
 
+  it('hands job progress to the jobs store', () => {
+    const { calls, sinks } = recordingSinks();
+    const job = { type: 'job_progress', job_id: 'job-1', kind: 'train', status: 'running' };
+    dispatch(env({ channel: 'jobs', type: 'job_progress', data: job }), sinks);
+    expect(calls).toEqual(['jobs.job']);
+  });
+
   it('counts and ignores a type it does not know instead of failing', () => {
     const { calls, sinks } = recordingSinks();
     expect(() => dispatch(env({ channel: 'x', type: 'from_the_future', data: {} }), sinks)).not.toThrow();
@@ -80,6 +89,7 @@ describe('dispatch into the Pinia stores', () => {
       allocations: useAllocationsStore(),
       bars: useBarsStore(),
       weights: useWeightsStore(),
+      jobs: useJobsStore(),
       connection: useConnectionStore(),
     };
     const seen: string[] = [];
