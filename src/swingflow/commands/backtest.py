@@ -269,7 +269,8 @@ def backtest(
     if signals is not None and walk_forward:
         fail("--walk-forward applies to the pipeline mode, not to --signals")
     request = _request(
-        start=_date(start, "--from"), end=_date(end, "--to"), symbols=wanted, entry=entry.value,
+        start=_date(start, "--from"), end=_date(end, "--to"),
+        symbols=tuple(wanted) if wanted else None, entry=entry.value,
         in_sample_bars=in_sample, out_of_sample_bars=out_of_sample, step_bars=step,
     )  # fmt: skip
     dataset = _dataset(data, universe)

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from swingflow_common.db import engine_from_url, migrate_async, session_factory
 from swingflow_gateway import analysis
+from swingflow_gateway.jobs import JobRunner, announcer
 from swingflow_gateway.nats_link import NatsLink
 from swingflow_gateway.settings import Settings
 from swingflow_gateway.ws.channels import SUBSCRIBED_SUBJECTS
@@ -33,6 +34,7 @@ class Resources:
     nats: NatsLink
     hub: Hub
     weights_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    jobs: JobRunner = field(kw_only=True)  # background jobs (POST /api/backtest), jobs.py
 
 
 @asynccontextmanager
@@ -47,7 +49,9 @@ async def open_resources(settings: Settings, warm_up: bool = True) -> AsyncItera
     hub.start()
     warming = asyncio.ensure_future(asyncio.to_thread(analysis.warm_up)) if warm_up else None
     try:
-        yield Resources(settings, engine, session_factory(engine), link, hub)
+        jobs = JobRunner(announcer(hub, link))
+        yield Resources(settings, engine, session_factory(engine), link, hub, jobs=jobs)
+        await jobs.close()
     finally:
         await hub.stop()
         await link.close()

@@ -15,7 +15,7 @@ import secrets
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from swingflow_common.backtest.result import BacktestResult
 from swingflow_common.config import StrategyConfig
@@ -24,17 +24,29 @@ from swingflow_common.progress import Progress
 
 assert all(re.fullmatch(r"[a-z0-9-]+", name) for name in BUILTIN)  # safe in the pattern
 UNIVERSE_PATTERN = rf"^({'|'.join(BUILTIN)}|synthetic:[1-9]\d{{0,2}}x[1-9]\d{{0,3}}(:\d{{1,9}})?)$"
-Bars = Annotated[int, Field(ge=5, le=100_000)]
+Bars = Annotated[int, Field(ge=5, le=100_000, strict=True)]
+
+
+def _iso_date(value: object) -> object:
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return value
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    raise ValueError("must be a date YYYY-MM-DD")
+
+
+Day = Annotated[date, BeforeValidator(_iso_date)]
 SymbolName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,15}$")]
 
 
 class BacktestRequest(BaseModel):
-    """How to backtest a dataset: which period and symbols, plain or walk-forward."""
+    """How to backtest a dataset: which period and symbols, plain or walk-forward.
+    A date is a date or an ISO string (never a number read as a Unix time), a count an int."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    start: date | None = Field(None, description="First trading day (default: the data's).")
-    end: date | None = Field(None, description="Last trading day (default: the data's).")
+    start: Day | None = Field(None, description="First trading day (default: the data's).")
+    end: Day | None = Field(None, description="Last trading day (default: the data's).")
     symbols: tuple[SymbolName, ...] | None = Field(
         None, min_length=1, max_length=1000, description="Only these symbols (default: all)."
     )

@@ -129,6 +129,11 @@ async def count_runs(session: AsyncSession) -> int:
     return int(await session.scalar(sa.select(sa.func.count()).select_from(BacktestRunRow)) or 0)
 
 
+async def run_exists(session: AsyncSession, run_id: str) -> bool:
+    query = sa.select(BacktestRunRow.id).where(BacktestRunRow.id == run_id)
+    return (await session.scalar(query)) is not None
+
+
 def _trade(row: BacktestTradeRow) -> BacktestTrade:
     return BacktestTrade(
         seq=row.seq,
