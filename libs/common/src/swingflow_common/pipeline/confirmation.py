@@ -13,15 +13,31 @@ Four components, each a score in [0, 1] from one bar's snapshot:
 
 The score is their weighted mean (COMPONENT_WEIGHTS); an unknown component (e.g. no
 rs_rank outside a universe scan) is skipped and the other weights renormalized.
+
+Array-first: `component_rows`/`score_rows` score many rows at once (a backtest's whole
+history); `confirm`, the signals service's per-candidate call, is the same functions on
+the snapshot's one row.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
+
+import numpy as np
 
 from swingflow_common.config import StrategyConfig
 from swingflow_common.messages import StageScore
-from swingflow_common.pipeline.scoring import blend, clip01, describe, known, ramp
+from swingflow_common.pipeline.scoring import (
+    RowGetter,
+    Rows,
+    blend_rows,
+    clip01,
+    clip01_rows,
+    describe,
+    ramp_rows,
+    snapshot_rows,
+)
 
 COMPONENT_WEIGHTS: dict[str, float] = {
     "trend": 0.30,
@@ -33,64 +49,75 @@ STRONG, WEAK = 0.65, 0.35
 Snap = Mapping[str, float | None]
 
 
-def _get(s: Snap, key: str) -> float | None:
-    v = s.get(key)
-    return v if known(v) else None
+def trend_rows(get: RowGetter) -> Rows:
+    """ADX level times DI direction; NaN while ADX is unknown."""
+    adx, pdi, mdi = get("adx_14"), get("plus_di_14"), get("minus_di_14")
+    total = pdi + mdi
+    has_di = np.isfinite(pdi) & np.isfinite(mdi) & (total > 0)
+    direction = np.where(
+        has_di, ramp_rows((pdi - mdi) / np.where(has_di, total, 1.0), -0.2, 0.4), 0.5
+    )
+    out: Rows = direction * (0.4 + 0.6 * ramp_rows(adx, 15.0, 35.0))
+    return out
 
 
-def trend_score(s: Snap) -> float | None:
-    """ADX level times DI direction; None while ADX is unknown."""
-    adx, pdi, mdi = _get(s, "adx_14"), _get(s, "plus_di_14"), _get(s, "minus_di_14")
-    if adx is None:
-        return None
-    direction = 0.5
-    if pdi is not None and mdi is not None and pdi + mdi > 0:
-        direction = ramp((pdi - mdi) / (pdi + mdi), -0.2, 0.4)
-    return float(direction * (0.4 + 0.6 * ramp(adx, 15.0, 35.0)))
-
-
-def rvol_score(s: Snap) -> float | None:
+def rvol_rows(get: RowGetter) -> Rows:
     """Relative volume read with the bar's direction (see the module docstring)."""
-    rvol, open_, close = _get(s, "rvol_20"), _get(s, "open"), _get(s, "close")
-    if rvol is None:
-        return None
-    if open_ is not None and close is not None and close < open_:
-        return float(ramp(rvol, 2.0, 0.8))
-    return float(ramp(rvol, 0.8, 2.0))
+    rvol, open_, close = get("rvol_20"), get("open"), get("close")
+    down = close < open_  # False where either is unknown
+    out: Rows = np.where(down, ramp_rows(rvol, 2.0, 0.8), ramp_rows(rvol, 0.8, 2.0))
+    return out
 
 
-def volume_parts(s: Snap) -> dict[str, float | None]:
-    """The four volume sub-scores (None where the indicator is unknown)."""
-    obv, mfi, cmf = _get(s, "obv_slope_20"), _get(s, "mfi_14"), _get(s, "cmf_20")
+def volume_rows(get: RowGetter) -> dict[str, Rows]:
+    """The four volume sub-scores (NaN where the indicator is unknown)."""
     return {
-        "rvol": rvol_score(s),
-        "obv": None if obv is None else ramp(obv, -0.1, 0.3),
-        "mfi": None if mfi is None else ramp(mfi, 35.0, 65.0),
-        "cmf": None if cmf is None else ramp(cmf, -0.10, 0.15),
+        "rvol": rvol_rows(get),
+        "obv": ramp_rows(get("obv_slope_20"), -0.1, 0.3),
+        "mfi": ramp_rows(get("mfi_14"), 35.0, 65.0),
+        "cmf": ramp_rows(get("cmf_20"), -0.10, 0.15),
     }
+
+
+def component_rows(get: RowGetter) -> tuple[dict[str, Rows], dict[str, Rows]]:
+    """The four component scores of the rows, and the volume sub-scores."""
+    vol = volume_rows(get)
+    parts = {
+        "trend": trend_rows(get),
+        "volume": blend_rows(vol, dict.fromkeys(vol, 1.0)),
+        "weekly": clip01_rows((get("weekly_trend") + 1.0) / 2.0),
+        "relative_strength": ramp_rows(get("rs_rank"), 0.2, 0.9),
+    }
+    return parts, vol
+
+
+def score_rows(get: RowGetter) -> list[float]:
+    """The confirmation score of every row (what `confirm` gives as `score`)."""
+    parts, _ = component_rows(get)
+    total = blend_rows(parts, COMPONENT_WEIGHTS)
+    known_rows = np.isfinite(total)
+    return [
+        round(x, 4) if ok else 0.0
+        for x, ok in zip(clip01_rows(total).tolist(), known_rows.tolist(), strict=True)
+    ]
+
+
+def _row(values: dict[str, Rows]) -> dict[str, float | None]:
+    return {k: (x if math.isfinite(x := float(v[0])) else None) for k, v in values.items()}
 
 
 def components(s: Snap) -> dict[str, float | None]:
-    """The four component scores of a snapshot."""
-    vol = volume_parts(s)
-    weekly, rs = _get(s, "weekly_trend"), _get(s, "rs_rank")
-    return {
-        "trend": trend_score(s),
-        "volume": blend(vol, dict.fromkeys(vol, 1.0)),
-        "weekly": None if weekly is None else clip01((weekly + 1.0) / 2.0),
-        "relative_strength": None if rs is None else ramp(rs, 0.2, 0.9),
-    }
+    """The four component scores of a snapshot (None: unknown)."""
+    return _row(component_rows(snapshot_rows(s))[0])
 
 
 def confirm(snapshot: Snap, config: StrategyConfig) -> StageScore:
     """Score the confirmation stage; `details` holds every component and volume sub-score."""
     minimum = config.stage_minimums.confirmation
-    parts = components(snapshot)
-    total = blend(parts, COMPONENT_WEIGHTS)
+    rows, vol = component_rows(snapshot_rows(snapshot))
+    parts, total = _row(rows), _row({"total": blend_rows(rows, COMPONENT_WEIGHTS)})["total"]
     details = {k: round(v, 4) for k, v in parts.items() if v is not None}
-    details |= {
-        f"volume_{k}": round(v, 4) for k, v in volume_parts(snapshot).items() if v is not None
-    }
+    details |= {f"volume_{k}": round(v, 4) for k, v in _row(vol).items() if v is not None}
     if total is None:
         return StageScore(
             stage="confirmation",

@@ -11,15 +11,31 @@ Five components, each a score in [0, 1] from one bar's snapshot (distances in AT
 - overextension: 1 - ramp((close - ema_20) / ATR, 1.5, 3.5).
 
 The score is their weighted mean (COMPONENT_WEIGHTS), unknown components skipped.
+Array-first: `component_rows`/`score_rows` score many rows of one setup at once (a
+backtest's whole history); `time_entry`, the per-candidate call, is the same functions on
+the snapshot's one row.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
+
+import numpy as np
 
 from swingflow_common.config import StrategyConfig
 from swingflow_common.messages import StageScore
-from swingflow_common.pipeline.scoring import blend, clip01, describe, known, ramp
+from swingflow_common.pipeline.scoring import (
+    RowGetter,
+    Rows,
+    blend,
+    blend_rows,
+    clip01,
+    clip01_rows,
+    describe,
+    ramp_rows,
+    snapshot_rows,
+)
 
 COMPONENT_WEIGHTS: dict[str, float] = {
     "distance": 0.30,
@@ -32,23 +48,25 @@ STRONG, WEAK = 0.65, 0.35
 Snap = Mapping[str, float | None]
 
 
-def _near(tolerance: float, limit: float) -> Callable[[float], float]:
+def _near(tolerance: float, limit: float) -> Callable[[Rows], Rows]:
     """1 within `tolerance` ATR either side of the level, 0 beyond `limit`."""
-    return lambda d: 1.0 - ramp(abs(d), tolerance, limit)
+    return lambda d: 1.0 - ramp_rows(np.abs(d), tolerance, limit)
 
 
-def _just_above(d: float) -> float:
+def _just_above(d: Rows) -> Rows:
     """1 from the level to 0.5 ATR above it; 0 at 0.5 ATR below or 2 ATR above."""
-    return float(ramp(d, -0.5, 0.0) * (1.0 - ramp(d, 0.5, 2.0)))
+    out: Rows = ramp_rows(d, -0.5, 0.0) * (1.0 - ramp_rows(d, 0.5, 2.0))
+    return out
 
 
-def _at_or_below(d: float) -> float:
+def _at_or_below(d: Rows) -> Rows:
     """1 up to 0.5 ATR above the level (or anywhere below), 0 from 2.5 ATR above."""
-    return float(1.0 - ramp(d, 0.5, 2.5))
+    out: Rows = 1.0 - ramp_rows(d, 0.5, 2.5)
+    return out
 
 
 # setup -> (the level its ideal entry sits at, score of the close's distance from it)
-IDEAL_ENTRY: dict[str, tuple[str, Callable[[float], float]]] = {
+IDEAL_ENTRY: dict[str, tuple[str, Callable[[Rows], Rows]]] = {
     "trend_pullback": ("ema_20", _near(0.25, 1.5)),
     "macd_trend_cross": ("ema_20", _near(0.5, 2.0)),
     "breakout_volume": ("high_20_prior", _just_above),
@@ -58,46 +76,59 @@ IDEAL_ENTRY: dict[str, tuple[str, Callable[[float], float]]] = {
 DEFAULT_ENTRY = ("ema_20", _near(0.5, 2.0))
 
 
-def _get(s: Snap, key: str) -> float | None:
-    v = s.get(key)
-    return v if known(v) else None
-
-
-def components(s: Snap, setup: str) -> dict[str, float | None]:
-    """The five component scores of a snapshot for the given setup."""
-    close, atr, ema20 = _get(s, "close"), _get(s, "atr_14"), _get(s, "ema_20")
+def component_rows(get: RowGetter, setup: str) -> dict[str, Rows]:
+    """The five component scores of the rows (all of one setup); NaN: unknown."""
+    close, atr, ema20 = get("close"), get("atr_14"), get("ema_20")
     level_key, shape = IDEAL_ENTRY.get(setup, DEFAULT_ENTRY)
-    level = _get(s, level_key)
-    distance = overext = None
-    if close is not None and atr is not None and atr > 0:
-        if level is not None:
-            distance = shape((close - level) / atr)
-        if ema20 is not None:
-            overext = 1.0 - ramp((close - ema20) / atr, 1.5, 3.5)
-    bull, bear = _get(s, "cdl_bull"), _get(s, "cdl_bear")
-    candle = None
-    if bull is not None or bear is not None:
-        candle = clip01(0.5 + 0.5 * (bull or 0.0) - 0.5 * (bear or 0.0))
-    k, cross = _get(s, "stoch_k"), _get(s, "stoch_cross_up")
-    stoch = None
-    if k is not None:
-        turn = 1.0 if (cross or 0.0) >= 0.5 else 0.3
-        stoch = 0.5 * turn + 0.5 * (1.0 - ramp(k, 50.0, 95.0))
-    gap_atr = _get(s, "gap_atr")
+    level = get(level_key)
+    priced = np.isfinite(close) & np.isfinite(atr) & (atr > 0)
+    safe_atr = np.where(priced, atr, 1.0)
+    with np.errstate(invalid="ignore"):
+        distance = np.where(priced & np.isfinite(level), shape((close - level) / safe_atr), np.nan)
+        overext = np.where(
+            priced & np.isfinite(ema20), 1.0 - ramp_rows((close - ema20) / safe_atr, 1.5, 3.5),
+            np.nan,
+        )  # fmt: skip
+    bull, bear = get("cdl_bull"), get("cdl_bear")
+    has_candle = np.isfinite(bull) | np.isfinite(bear)
+    candle = np.where(
+        has_candle,
+        clip01_rows(0.5 + 0.5 * np.nan_to_num(bull, nan=0.0) - 0.5 * np.nan_to_num(bear, nan=0.0)),
+        np.nan,
+    )
+    k, cross = get("stoch_k"), get("stoch_cross_up")
+    turn = np.where(np.nan_to_num(cross, nan=0.0) >= 0.5, 1.0, 0.3)
+    stoch = 0.5 * turn + 0.5 * (1.0 - ramp_rows(k, 50.0, 95.0))
     return {
         "distance": distance,
         "candle": candle,
         "stochastic": stoch,
-        "gap": None if gap_atr is None else 1.0 - ramp(abs(gap_atr), 0.5, 2.0),
+        "gap": 1.0 - ramp_rows(np.abs(get("gap_atr")), 0.5, 2.0),
         "overextension": overext,
     }
+
+
+def score_rows(get: RowGetter, setup: str) -> list[float]:
+    """The entry-timing score of every row (what `time_entry` gives as `score`)."""
+    total = blend_rows(component_rows(get, setup), COMPONENT_WEIGHTS)
+    known_rows = np.isfinite(total)
+    return [
+        round(x, 4) if ok else 0.0
+        for x, ok in zip(clip01_rows(total).tolist(), known_rows.tolist(), strict=True)
+    ]
+
+
+def components(s: Snap, setup: str) -> dict[str, float | None]:
+    """The five component scores of a snapshot for the given setup (None: unknown)."""
+    rows = component_rows(snapshot_rows(s), setup)
+    return {k: (x if math.isfinite(x := float(v[0])) else None) for k, v in rows.items()}
 
 
 def time_entry(snapshot: Snap, setup: str, config: StrategyConfig) -> StageScore:
     """Score the entry-timing stage of `setup` on this bar's snapshot."""
     minimum = config.stage_minimums.entry_timing
     parts = components(snapshot, setup)
-    total = blend(parts, COMPONENT_WEIGHTS)
+    total = blend(parts, COMPONENT_WEIGHTS)  # the same floats as `score_rows`
     if total is None:
         return StageScore(
             stage="entry_timing",

@@ -42,7 +42,7 @@ from swingflow_common.pipeline.features import (
     compute_features,
     setup_features,
 )
-from swingflow_common.pipeline.setups import detect_setups
+from swingflow_common.pipeline.setups import detect_setups, scan_setups
 from swingflow_common.pipeline.snapshot import Snapshot, snapshot_at
 
 RankOf = Callable[[int], float | None]  # bar index -> rs_rank (None: unknown)
@@ -126,10 +126,14 @@ def candidates_for_bars(
     for start, group in window_groups(indices, config.lookback_bars):
         window = slice_bars(bars, start, group[-1] + 1)
         feats, complete = setup_features(window), False
-        for i in group:
-            hits = detect_setups(feats, i - start, config)
-            if not hits:
-                continue
+        local = np.asarray(group, dtype=np.int64) - start
+        scans = scan_setups(feats, local, config)  # every bar of the group at once
+        hit_any = np.zeros(len(group), dtype=bool)
+        for scan in scans:
+            hit_any |= scan.hit
+        for j in np.flatnonzero(hit_any).tolist():
+            i = group[j]
+            hits = [s.at(j) for s in scans if s.hit[j]]
             if not complete:  # a candidate's snapshot holds every feature
                 feats, complete = complete_features(feats, window), True
             rank = rank_of(i)  # an O(universe) look-up in some callers: only on a hit

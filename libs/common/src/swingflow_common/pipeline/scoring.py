@@ -9,7 +9,13 @@ component out and the remaining weights are renormalized, so "unknown" never cou
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import numpy.typing as npt
+
+Rows = npt.NDArray[np.float64]
+RowGetter = Callable[[str], Rows]  # key -> its values on the rows scored (NaN: unknown)
 
 
 def clip01(x: float) -> float:
@@ -47,6 +53,40 @@ def blend(components: Mapping[str, float | None], weights: Mapping[str, float]) 
     return num / den if den > 0 else None
 
 
+def clip01_rows(x: Rows) -> Rows:
+    """`clip01` of every row (NaN stays NaN)."""
+    out: Rows = np.where(x <= 0.0, 0.0, np.where(x >= 1.0, 1.0, x))
+    return out
+
+
+def ramp_rows(x: Rows, lo: float, hi: float) -> Rows:
+    """`ramp` of every row: the same operations, so the same floats."""
+    with np.errstate(invalid="ignore"):
+        return clip01_rows((x - lo) / (hi - lo))
+
+
+def peak_rows(x: Rows, centre: float, half_width: float) -> Rows:
+    """`peak` of every row."""
+    with np.errstate(invalid="ignore"):
+        return clip01_rows(1.0 - np.abs(x - centre) / half_width)
+
+
+def blend_rows(components: Mapping[str, Rows], weights: Mapping[str, float]) -> Rows:
+    """`blend` of every row (NaN where no component is known): the known components are
+    summed in the same order as `blend` does, so each row is the float `blend` gives."""
+    first = next(iter(components.values()))
+    num: Rows = np.zeros(first.shape[0])
+    den: Rows = np.zeros(first.shape[0])
+    for name, value in components.items():
+        known_rows = np.isfinite(value)
+        w = weights[name]
+        num = num + np.where(known_rows, w * value, 0.0)
+        den = den + np.where(known_rows, w, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out: Rows = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+    return out
+
+
 def describe(components: Mapping[str, float | None], strong: float, weak: float) -> str:
     """'strong: trend 0.82; weak: volume 0.21; missing: rs' - the reason text of a stage."""
     strong_parts = [f"{k} {v:.2f}" for k, v in components.items() if v is not None and v >= strong]
@@ -62,3 +102,24 @@ def describe(components: Mapping[str, float | None], strong: float, weak: float)
     if missing:
         parts.append("missing: " + ", ".join(missing))
     return "; ".join(parts)
+
+
+def snapshot_rows(snapshot: Mapping[str, float | None]) -> RowGetter:
+    """A snapshot as the one-row input of a stage's row functions (unknown -> NaN)."""
+
+    def get(key: str) -> Rows:
+        value = snapshot.get(key)
+        return np.array([value if known(value) else math.nan], dtype=np.float64)
+
+    return get
+
+
+def finite_rows(values: Rows) -> Rows:
+    """`values` with every non-finite entry as NaN (what a snapshot's None becomes)."""
+    out: Rows = np.where(np.isfinite(values), values, np.nan)
+    return out
+
+
+def rounded(values: Rows, digits: int = 4) -> list[float]:
+    """Python's `round` of every row (numpy's rounding can differ in the last place)."""
+    return [round(x, digits) for x in values.tolist()]

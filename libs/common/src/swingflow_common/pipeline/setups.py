@@ -1,10 +1,13 @@
 """Stage 1, base_signal: the long swing setups, each a rule on one bar's features.
 
-A setup is a function `(features, i) -> SetupHit | None`: None when its conditions do not
-hold at bar `i` (or an input is still warming up), otherwise a strength in [0, 1] that
-grades how clean the setup is and a reason that says what was seen. Each strength is a
-weighted mean of component scores (documented per setup), so a setup that only just
-qualifies scores low and a textbook one scores high. Values at `i` only use bars `0..i`.
+Array-first: a setup is a function `(features, idx) -> SetupScan` that judges every bar
+position of `idx` at once (numpy over the rows): a hit mask, a strength in [0, 1] that
+grades how clean the setup is, and what the reason quotes. The per-bar form the services
+run, `SETUPS[name](features, i) -> SetupHit | None`, is that same function on a one-row
+`idx`, so a backtest over a whole history and the live scanner share one implementation.
+Each strength is a weighted mean of component scores (documented per setup), so a setup
+that only just qualifies scores low and a textbook one scores high. Values at `i` only
+use bars `0..i`.
 """
 
 from __future__ import annotations
@@ -17,9 +20,17 @@ import numpy as np
 import numpy.typing as npt
 
 from swingflow_common.config import StrategyConfig
-from swingflow_common.pipeline.scoring import blend, clip01, peak, ramp
+from swingflow_common.pipeline.scoring import (
+    blend_rows,
+    clip01,
+    clip01_rows,
+    peak_rows,
+    ramp_rows,
+)
 
 FeatureArrays = Mapping[str, npt.NDArray[np.float64]]
+Rows = npt.NDArray[np.float64]
+Index = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)
@@ -32,44 +43,112 @@ class SetupHit:
     details: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class SetupScan:
+    """One setup judged on the bar positions `idx`: `hit[j]` says whether it holds at
+    `idx[j]`; `strength` (the blend before clipping and rounding), `parts` and `quoted`
+    (what the reason cites) are meaningful where it does."""
+
+    setup: str
+    idx: Index
+    hit: npt.NDArray[np.bool_]
+    strength: Rows
+    parts: dict[str, Rows]
+    optional: frozenset[str]  # parts that may be unknown (None) on a hit
+    quoted: dict[str, Rows]
+    why: Callable[[dict[str, float]], str]
+
+    def scores(self) -> list[float]:
+        """The rounded strength of every hit, in `idx` order (what SetupHit.strength holds)."""
+        return [round(x, 4) for x in clip01_rows(self.strength[self.hit]).tolist()]
+
+    def at(self, j: int) -> SetupHit:
+        """The SetupHit of row `j` (a hit)."""
+        strength = float(self.strength[j])
+        details: dict[str, float] = {}
+        for k, v in self.parts.items():
+            value = float(v[j])
+            if k in self.optional and not math.isfinite(value):
+                continue
+            details[k] = round(value, 4)
+        why = self.why({k: float(v[j]) for k, v in self.quoted.items()})
+        return SetupHit(
+            self.setup,
+            round(clip01(strength), 4),
+            f"{why} (strength {strength:.2f})",
+            details,
+        )
+
+
+SetupScanner = Callable[[FeatureArrays, Index], SetupScan]
 Setup = Callable[[FeatureArrays, int], SetupHit | None]
 
 
-def _at(f: FeatureArrays, key: str, i: int) -> float:
-    """The value of `key` at bar `i`, NaN when the key or the bar is absent."""
+def _col(f: FeatureArrays, key: str, idx: Index) -> Rows:
+    """The values of `key` at the rows `idx`, NaN where the key or the bar is absent."""
     arr = f.get(key)
-    if arr is None or i < 0 or i >= arr.shape[0]:
-        return math.nan
-    return float(arr[i])
+    if arr is None:
+        return np.full(idx.shape[0], np.nan)
+    values = np.asarray(arr, dtype=np.float64)
+    n = values.shape[0]
+    if idx.shape[0] and int(idx.min()) >= 0 and int(idx.max()) < n:
+        return values[idx]
+    ok = (idx >= 0) & (idx < n)
+    out = np.full(idx.shape[0], np.nan)
+    out[ok] = values[idx[ok]]
+    return out
 
 
-def _close_location(f: FeatureArrays, i: int) -> float:
-    """Where the close sits in the bar's range: 1 at the high, 0 at the low."""
-    high, low, close = _at(f, "high", i), _at(f, "low", i), _at(f, "close", i)
-    return clip01((close - low) / (high - low)) if high > low else 1.0
+def _prior(f: FeatureArrays, key: str, idx: Index, width: int, reduce: np.ufunc) -> Rows:
+    """`reduce` (fmax or fmin: NaN-skipping) of `key` over the `width` bars before each
+    row (fewer at the start); NaN when the key is absent or every value is unknown."""
+    arr = f.get(key)
+    if arr is None:
+        return np.full(idx.shape[0], np.nan)
+    padded = np.concatenate([np.full(width, np.nan), np.asarray(arr, dtype=np.float64)])
+    windows = np.lib.stride_tricks.sliding_window_view(padded, width)  # row i: bars i-w..i-1
+    rows = np.clip(idx, 0, windows.shape[0] - 1)
+    out: Rows = reduce.reduce(windows[rows], axis=1)
+    return out
 
 
-def _opt(x: float) -> float | None:
-    return x if math.isfinite(x) else None
-
-
-def _gain(a: float, b: float) -> float:
+def _gain(a: Rows, b: Rows) -> Rows:
     """a / b - 1, NaN unless b is a positive number (an average of prices always is)."""
-    return a / b - 1.0 if b > 0 else math.nan
+    return np.where(b > 0, a / np.where(b > 0, b, 1.0) - 1.0, np.nan)
 
 
-def _hit(
-    name: str, parts: dict[str, float | None], weights: dict[str, float], why: str
-) -> SetupHit:
-    strength = blend(parts, weights) or 0.0
-    details = {k: round(v, 4) for k, v in parts.items() if v is not None}
-    return SetupHit(name, round(clip01(strength), 4), f"{why} (strength {strength:.2f})", details)
+def _close_location(f: FeatureArrays, idx: Index) -> Rows:
+    """Where the close sits in the bar's range: 1 at the high, 0 at the low."""
+    high, low, close = _col(f, "high", idx), _col(f, "low", idx), _col(f, "close", idx)
+    wide = high > low
+    return np.where(wide, clip01_rows((close - low) / np.where(wide, high - low, 1.0)), 1.0)
+
+
+def _scan(
+    name: str,
+    idx: Index,
+    hit: npt.NDArray[np.bool_],
+    parts: dict[str, Rows],
+    weights: dict[str, float],
+    why: Callable[[dict[str, float]], str],
+    quoted: dict[str, Rows],
+    optional: frozenset[str] = frozenset(),
+) -> SetupScan:
+    strength = blend_rows(parts, weights)
+    strength = np.where(np.isfinite(strength), strength, 0.0)  # `blend(...) or 0.0`
+    return SetupScan(name, idx, hit, strength, parts, optional, quoted, why)
+
+
+def _none(name: str, idx: Index) -> SetupScan:
+    """No row holds (returned early: most bars fail a setup's first condition)."""
+    empty = np.zeros(idx.shape[0])
+    return SetupScan(name, idx, np.zeros(idx.shape[0], dtype=bool), empty, {}, frozenset(), {}, str)
 
 
 PULLBACK_LOOKBACK = 10
 
 
-def trend_pullback(f: FeatureArrays, i: int) -> SetupHit | None:
+def scan_trend_pullback(f: FeatureArrays, idx: Index) -> SetupScan:
     """A rising uptrend pulled back to its 20-day EMA.
 
     Conditions: close > sma_50 > sma_200 (the pullback holds the 50-day), sma_50 higher
@@ -81,126 +160,147 @@ def trend_pullback(f: FeatureArrays, i: int) -> SetupHit | None:
     1 ATR away) + 0.20 rsi (1 at 47.5, 0.4 at 40 or 55) + 0.20 depth (1 -> 3 ATR below the
     recent high).
     """
-    close, sma200 = _at(f, "close", i), _at(f, "sma_200", i)
-    if not close > sma200 > 0:
-        return None
-    sma50, ema20 = _at(f, "sma_50", i), _at(f, "ema_20", i)
-    rsi, atr = _at(f, "rsi_14", i), _at(f, "atr_14", i)
-    if not (close > sma50 > sma200 and 40.0 <= rsi <= 55.0 and atr > 0):
-        return None
-    if not sma50 > _at(f, "sma_50", i - PULLBACK_LOOKBACK):
-        return None
-    dist = (close - ema20) / atr
-    if not abs(dist) <= 1.0 or "high" not in f or i < 1:
-        return None
-    recent_high = float(np.nanmax(f["high"][max(0, i - PULLBACK_LOOKBACK) : i]))
-    depth = (recent_high - close) / atr
-    if not depth >= 1.0:
-        return None
-    parts: dict[str, float | None] = {
-        "trend": ramp(_gain(sma50, sma200), 0.0, 0.08),
-        "proximity": peak(dist, 0.0, 1.0),
-        "rsi": peak(rsi, 47.5, 12.5),
-        "depth": ramp(depth, 1.0, 3.0),
+    name = "trend_pullback"
+    close, sma200 = _col(f, "close", idx), _col(f, "sma_200", idx)
+    hit = (close > sma200) & (sma200 > 0)
+    if not hit.any():
+        return _none(name, idx)
+    sma50, ema20 = _col(f, "sma_50", idx), _col(f, "ema_20", idx)
+    rsi, atr = _col(f, "rsi_14", idx), _col(f, "atr_14", idx)
+    hit &= (close > sma50) & (sma50 > sma200) & (rsi >= 40.0) & (rsi <= 55.0) & (atr > 0)
+    hit &= sma50 > _col(f, "sma_50", idx - PULLBACK_LOOKBACK)
+    if not hit.any() or "high" not in f:
+        return _none(name, idx)
+    safe_atr = np.where(atr > 0, atr, 1.0)
+    dist = (close - ema20) / safe_atr
+    hit &= (np.abs(dist) <= 1.0) & (idx >= 1)
+    recent_high = _prior(f, "high", idx, PULLBACK_LOOKBACK, np.fmax)
+    depth = (recent_high - close) / safe_atr
+    hit &= depth >= 1.0
+    parts = {
+        "trend": ramp_rows(_gain(sma50, sma200), 0.0, 0.08),
+        "proximity": peak_rows(dist, 0.0, 1.0),
+        "rsi": peak_rows(rsi, 47.5, 12.5),
+        "depth": ramp_rows(depth, 1.0, 3.0),
     }
     weights = {"trend": 0.30, "proximity": 0.30, "rsi": 0.20, "depth": 0.20}
-    why = (
-        f"trend pullback: {depth:.1f} ATR off the 10-bar high to {dist:+.2f} ATR from "
-        f"ema_20, rsi_14 {rsi:.0f}, sma_50 {100 * _gain(sma50, sma200):.1f}% above sma_200"
-    )
-    return _hit("trend_pullback", parts, weights, why)
+
+    def why(q: dict[str, float]) -> str:
+        return (
+            f"trend pullback: {q['depth']:.1f} ATR off the 10-bar high to {q['dist']:+.2f} "
+            f"ATR from ema_20, rsi_14 {q['rsi']:.0f}, sma_50 {100 * q['gain']:.1f}% above "
+            "sma_200"
+        )
+
+    quoted = {"depth": depth, "dist": dist, "rsi": rsi, "gain": _gain(sma50, sma200)}
+    return _scan(name, idx, hit, parts, weights, why, quoted)
 
 
-def breakout_volume(f: FeatureArrays, i: int) -> SetupHit | None:
+def scan_breakout_volume(f: FeatureArrays, idx: Index) -> SetupScan:
     """Close above the highest high of the 20 bars before, on rvol_20 >= 1.5.
 
     Strength = 0.35 volume (rvol 1 -> 0, 3 -> 1) + 0.25 close location in the bar's range
     + 0.20 clearance (0..0.25 ATR above the level ramps up, 1.5..3 ATR is chasing and ramps
     down) + 0.20 trend (close -2%..+5% against sma_50).
     """
-    close, level = _at(f, "close", i), _at(f, "high_20_prior", i)
-    rvol, atr = _at(f, "rvol_20", i), _at(f, "atr_14", i)
-    if not (close > level and rvol >= 1.5 and atr > 0):
-        return None
-    clear = (close - level) / atr
-    sma50 = _at(f, "sma_50", i)
+    name = "breakout_volume"
+    close, level = _col(f, "close", idx), _col(f, "high_20_prior", idx)
+    rvol, atr = _col(f, "rvol_20", idx), _col(f, "atr_14", idx)
+    hit = (close > level) & (rvol >= 1.5) & (atr > 0)
+    if not hit.any():
+        return _none(name, idx)
+    clear = (close - level) / np.where(atr > 0, atr, 1.0)
+    sma50 = _col(f, "sma_50", idx)
     parts = {
-        "volume": ramp(rvol, 1.0, 3.0),
-        "close_location": _close_location(f, i),
-        "clearance": ramp(clear, 0.0, 0.25) * (1.0 - ramp(clear, 1.5, 3.0)),
-        "trend": _opt(ramp(_gain(close, sma50), -0.02, 0.05)),
+        "volume": ramp_rows(rvol, 1.0, 3.0),
+        "close_location": _close_location(f, idx),
+        "clearance": ramp_rows(clear, 0.0, 0.25) * (1.0 - ramp_rows(clear, 1.5, 3.0)),
+        "trend": ramp_rows(_gain(close, sma50), -0.02, 0.05),
     }
     weights = {"volume": 0.35, "close_location": 0.25, "clearance": 0.20, "trend": 0.20}
-    why = f"breakout: close {clear:.2f} ATR above the 20-bar high on {rvol:.1f}x volume"
-    return _hit("breakout_volume", parts, weights, why)
+
+    def why(q: dict[str, float]) -> str:
+        return (
+            f"breakout: close {q['clear']:.2f} ATR above the 20-bar high on {q['rvol']:.1f}x volume"
+        )
+
+    quoted = {"clear": clear, "rvol": rvol}
+    return _scan(name, idx, hit, parts, weights, why, quoted, frozenset({"trend"}))
 
 
-def macd_trend_cross(f: FeatureArrays, i: int) -> SetupHit | None:
+def scan_macd_trend_cross(f: FeatureArrays, idx: Index) -> SetupScan:
     """MACD crossed above its signal line this bar, close > sma_200, adx_14 up over 3 bars.
 
     Strength = 0.30 adx level (15 -> 0, 30 -> 1) + 0.20 adx rise (0..4 points) + 0.25 trend
     (close 0..10% above sma_200) + 0.25 freshness (1 when MACD crosses at the zero line,
     0 when 1.5 ATR away from it: late crosses are weaker).
     """
-    if not _at(f, "macd_cross_up", i) >= 0.5:
-        return None
-    close, sma200 = _at(f, "close", i), _at(f, "sma_200", i)
-    adx, adx_before = _at(f, "adx_14", i), _at(f, "adx_14", i - 3)
-    atr, macd = _at(f, "atr_14", i), _at(f, "macd", i)
-    if not (close > sma200 > 0 and adx > adx_before and atr > 0 and math.isfinite(macd)):
-        return None
-    parts: dict[str, float | None] = {
-        "adx": ramp(adx, 15.0, 30.0),
-        "adx_rise": ramp(adx - adx_before, 0.0, 4.0),
-        "trend": ramp(_gain(close, sma200), 0.0, 0.10),
-        "freshness": peak(macd / atr, 0.0, 1.5),
+    name = "macd_trend_cross"
+    hit = _col(f, "macd_cross_up", idx) >= 0.5
+    if not hit.any():
+        return _none(name, idx)
+    close, sma200 = _col(f, "close", idx), _col(f, "sma_200", idx)
+    adx, adx_before = _col(f, "adx_14", idx), _col(f, "adx_14", idx - 3)
+    atr, macd = _col(f, "atr_14", idx), _col(f, "macd", idx)
+    hit &= (close > sma200) & (sma200 > 0) & (adx > adx_before) & (atr > 0) & np.isfinite(macd)
+    fresh = macd / np.where(atr > 0, atr, 1.0)
+    parts = {
+        "adx": ramp_rows(adx, 15.0, 30.0),
+        "adx_rise": ramp_rows(adx - adx_before, 0.0, 4.0),
+        "trend": ramp_rows(_gain(close, sma200), 0.0, 0.10),
+        "freshness": peak_rows(fresh, 0.0, 1.5),
     }
     weights = {"adx": 0.30, "adx_rise": 0.20, "trend": 0.25, "freshness": 0.25}
-    why = (
-        f"MACD cross up {macd / atr:+.2f} ATR from zero, adx_14 {adx:.0f} rising "
-        f"({adx - adx_before:+.1f}), close {100 * _gain(close, sma200):.1f}% above sma_200"
-    )
-    return _hit("macd_trend_cross", parts, weights, why)
+
+    def why(q: dict[str, float]) -> str:
+        return (
+            f"MACD cross up {q['fresh']:+.2f} ATR from zero, adx_14 {q['adx']:.0f} rising "
+            f"({q['rise']:+.1f}), close {100 * q['gain']:.1f}% above sma_200"
+        )
+
+    quoted = {"fresh": fresh, "adx": adx, "rise": adx - adx_before, "gain": _gain(close, sma200)}
+    return _scan(name, idx, hit, parts, weights, why, quoted)
 
 
 SQUEEZE_LOOKBACK = 10
 SQUEEZE_RANK = 0.20
 
 
-def bb_squeeze_breakout(f: FeatureArrays, i: int) -> SetupHit | None:
+def scan_bb_squeeze_breakout(f: FeatureArrays, idx: Index) -> SetupScan:
     """After a squeeze (bb_width_rank <= 0.20 within the 10 bars before), the close breaks
     above the upper band for the first time (the bar before closed at or below it).
 
     Strength = 0.35 squeeze depth (rank 0.25 -> 0, 0 -> 1) + 0.25 volume (rvol 1 -> 0,
     2.5 -> 1) + 0.20 close location + 0.20 trend (close -2%..+5% against sma_50).
     """
-    close, upper = _at(f, "close", i), _at(f, "bb_upper", i)
-    if not close > upper or i < 1:
-        return None
-    if not _at(f, "close", i - 1) <= _at(f, "bb_upper", i - 1):
-        return None
-    ranks = f["bb_width_rank"][max(0, i - SQUEEZE_LOOKBACK) : i] if "bb_width_rank" in f else None
-    if ranks is None or not np.isfinite(ranks).any():
-        return None
-    tightest = float(np.nanmin(ranks))
-    if tightest > SQUEEZE_RANK:
-        return None
-    sma50, rvol = _at(f, "sma_50", i), _at(f, "rvol_20", i)
+    name = "bb_squeeze_breakout"
+    close, upper = _col(f, "close", idx), _col(f, "bb_upper", idx)
+    hit = (close > upper) & (idx >= 1)
+    if not hit.any():
+        return _none(name, idx)
+    hit &= _col(f, "close", idx - 1) <= _col(f, "bb_upper", idx - 1)
+    tightest = _prior(f, "bb_width_rank", idx, SQUEEZE_LOOKBACK, np.fmin)
+    hit &= tightest <= SQUEEZE_RANK  # False where no rank is known
+    sma50, rvol = _col(f, "sma_50", idx), _col(f, "rvol_20", idx)
     parts = {
-        "squeeze": ramp(tightest, 0.25, 0.0),
-        "volume": _opt(ramp(rvol, 1.0, 2.5)),
-        "close_location": _close_location(f, i),
-        "trend": _opt(ramp(_gain(close, sma50), -0.02, 0.05)),
+        "squeeze": ramp_rows(tightest, 0.25, 0.0),
+        "volume": ramp_rows(rvol, 1.0, 2.5),
+        "close_location": _close_location(f, idx),
+        "trend": ramp_rows(_gain(close, sma50), -0.02, 0.05),
     }
     weights = {"squeeze": 0.35, "volume": 0.25, "close_location": 0.20, "trend": 0.20}
-    why = (
-        f"squeeze breakout: bandwidth rank {tightest:.2f} within {SQUEEZE_LOOKBACK} bars, "
-        "first close above bb_upper"
-    )
-    return _hit("bb_squeeze_breakout", parts, weights, why)
+
+    def why(q: dict[str, float]) -> str:
+        return (
+            f"squeeze breakout: bandwidth rank {q['tightest']:.2f} within {SQUEEZE_LOOKBACK} "
+            "bars, first close above bb_upper"
+        )
+
+    quoted = {"tightest": tightest}
+    return _scan(name, idx, hit, parts, weights, why, quoted, frozenset({"volume", "trend"}))
 
 
-def rsi_mean_reversion(f: FeatureArrays, i: int) -> SetupHit | None:
+def scan_rsi_mean_reversion(f: FeatureArrays, idx: Index) -> SetupScan:
     """Oversold above the 200-day average: close > sma_200 and either rsi_14 < 30, or a
     short-term washout (rsi_14 < 35 with willr_14 <= -90, the close in the bottom tenth of
     its 14-day range: the role RSI(2) < 10 plays in Connors-style rules).
@@ -208,23 +308,58 @@ def rsi_mean_reversion(f: FeatureArrays, i: int) -> SetupHit | None:
     Strength = 0.35 depth (rsi 40 -> 0, 25 -> 1) + 0.20 washout (willr -80 -> 0, -100 -> 1)
     + 0.25 trend (close 0..10% above sma_200) + 0.20 structure (sma_50 above sma_200).
     """
-    close, sma200 = _at(f, "close", i), _at(f, "sma_200", i)
-    if not close > sma200 > 0:
-        return None
-    rsi, willr = _at(f, "rsi_14", i), _at(f, "willr_14", i)
-    if not (rsi < 30.0 or (rsi < 35.0 and willr <= -90.0)):
-        return None
-    sma50 = _at(f, "sma_50", i)
+    name = "rsi_mean_reversion"
+    close, sma200 = _col(f, "close", idx), _col(f, "sma_200", idx)
+    hit = (close > sma200) & (sma200 > 0)
+    if not hit.any():
+        return _none(name, idx)
+    rsi, willr = _col(f, "rsi_14", idx), _col(f, "willr_14", idx)
+    hit &= (rsi < 30.0) | ((rsi < 35.0) & (willr <= -90.0))
+    sma50 = _col(f, "sma_50", idx)
     parts = {
-        "depth": ramp(rsi, 40.0, 25.0),
-        "washout": _opt(ramp(willr, -80.0, -100.0)),
-        "trend": ramp(_gain(close, sma200), 0.0, 0.10),
-        "structure": (1.0 if sma50 > sma200 else 0.0) if math.isfinite(sma50) else None,
+        "depth": ramp_rows(rsi, 40.0, 25.0),
+        "washout": ramp_rows(willr, -80.0, -100.0),
+        "trend": ramp_rows(_gain(close, sma200), 0.0, 0.10),
+        "structure": np.where(np.isfinite(sma50), (sma50 > sma200).astype(np.float64), np.nan),
     }
     weights = {"depth": 0.35, "washout": 0.20, "trend": 0.25, "structure": 0.20}
-    why = f"oversold in an uptrend: rsi_14 {rsi:.0f}, willr_14 {willr:.0f}, close above sma_200"
-    return _hit("rsi_mean_reversion", parts, weights, why)
 
+    def why(q: dict[str, float]) -> str:
+        return (
+            f"oversold in an uptrend: rsi_14 {q['rsi']:.0f}, willr_14 {q['willr']:.0f}, "
+            "close above sma_200"
+        )
+
+    quoted = {"rsi": rsi, "willr": willr}
+    return _scan(name, idx, hit, parts, weights, why, quoted, frozenset({"washout", "structure"}))
+
+
+SCANNERS: dict[str, SetupScanner] = {
+    "trend_pullback": scan_trend_pullback,
+    "breakout_volume": scan_breakout_volume,
+    "macd_trend_cross": scan_macd_trend_cross,
+    "bb_squeeze_breakout": scan_bb_squeeze_breakout,
+    "rsi_mean_reversion": scan_rsi_mean_reversion,
+}
+
+
+def one_bar(scanner: SetupScanner) -> Setup:
+    """The per-bar form of a setup: its scanner on the single row `i`."""
+
+    def setup(features: FeatureArrays, i: int) -> SetupHit | None:
+        scan = scanner(features, np.array([i], dtype=np.int64))
+        return scan.at(0) if bool(scan.hit[0]) else None
+
+    setup.__doc__ = scanner.__doc__
+    setup.__name__ = scanner.__name__.removeprefix("scan_")
+    return setup
+
+
+trend_pullback = one_bar(scan_trend_pullback)
+breakout_volume = one_bar(scan_breakout_volume)
+macd_trend_cross = one_bar(scan_macd_trend_cross)
+bb_squeeze_breakout = one_bar(scan_bb_squeeze_breakout)
+rsi_mean_reversion = one_bar(scan_rsi_mean_reversion)
 
 SETUPS: dict[str, Setup] = {
     "trend_pullback": trend_pullback,
@@ -235,11 +370,12 @@ SETUPS: dict[str, Setup] = {
 }
 
 
+def scan_setups(features: FeatureArrays, idx: Index, config: StrategyConfig) -> list[SetupScan]:
+    """Every enabled setup (config.setups, in that order) judged on the rows `idx`."""
+    return [SCANNERS[name](features, idx) for name in config.setups]
+
+
 def detect_setups(features: FeatureArrays, i: int, config: StrategyConfig) -> list[SetupHit]:
     """The enabled setups (config.setups, in that order) that hold at bar `i`."""
-    hits = []
-    for name in config.setups:
-        hit = SETUPS[name](features, i)
-        if hit is not None:
-            hits.append(hit)
-    return hits
+    rows = np.array([i], dtype=np.int64)
+    return [s.at(0) for s in scan_setups(features, rows, config) if bool(s.hit[0])]
