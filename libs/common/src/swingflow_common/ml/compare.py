@@ -1,10 +1,13 @@
 """The statistics of a validation: two arms of the same out-of-sample backtest (the ML
 stage neutral, and the ML stage answered by a model) compared without overclaiming.
 
-- `expectancy_difference`: mean return per trade (after costs) of each arm and a
-  bootstrap 95% interval of the difference, each arm's trades resampled on their own.
-  The two arms share most of their trades and trades of nearby dates are correlated, so
-  the interval is an approximation; it is stated as such, never as a p-value.
+- `expectancy_difference`: mean return per trade (after costs) of each arm and a 95%
+  interval of the difference from a cluster bootstrap: the clusters (the weeks the trades'
+  signals fell in) are resampled, and each draw keeps the same clusters for both arms. So
+  trades the arms share move together (identical arms give exactly [0, 0], which an
+  independent resampling of each arm would not), and trades of one week, which ride the
+  same market, stay together. Weeks are still not independent; the interval is an
+  approximation, stated as such, never as a p-value.
 - `paired_windows`: walk-forward only, each window's out-of-sample return with the model
   minus without it, with a bootstrap interval of the mean over windows.
 - `verdict`: one plain sentence from those figures; "beyond noise" only when the interval
@@ -35,7 +38,8 @@ class ExpectancyComparison(_Frozen):
     neutral: float | None
     ml: float | None
     difference: float | None
-    ci: tuple[float, float] | None  # bootstrap 95% interval of the difference
+    ci: tuple[float, float] | None  # cluster-bootstrap 95% interval of the difference
+    clusters: int  # the resampled units (e.g. signal weeks) over both arms
     n_boot: int
     seed: int
 
@@ -56,23 +60,50 @@ def _interval(values: FloatArray) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
+def _means(counts: FloatArray, cluster: npt.NDArray[np.int64], r: FloatArray) -> FloatArray:
+    """Each draw's weighted mean of `r` (weights: the draw's count of each trade's cluster)."""
+    w = counts[:, cluster]
+    total = w.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out: FloatArray = (w * r).sum(axis=1) / total
+    return out
+
+
 def expectancy_difference(
-    neutral: Sequence[float], ml: Sequence[float], n_boot: int = 2000, seed: int = 0
+    neutral: Sequence[float],
+    ml: Sequence[float],
+    n_boot: int = 2000,
+    seed: int = 0,
+    neutral_keys: Sequence[str] | None = None,
+    ml_keys: Sequence[str] | None = None,
 ) -> ExpectancyComparison:
-    """Compare the trade returns of the two arms (an interval needs 2+ trades in each)."""
+    """Compare the trade returns of the two arms; `*_keys` name each trade's cluster (by
+    default every trade is its own, so the arms are resampled independently). An interval
+    needs 2+ trades in each arm."""
     a, b = np.asarray(neutral, dtype=np.float64), np.asarray(ml, dtype=np.float64)
+    ka = list(neutral_keys) if neutral_keys is not None else [f"n{i}" for i in range(len(a))]
+    kb = list(ml_keys) if ml_keys is not None else [f"m{i}" for i in range(len(b))]
+    if len(ka) != len(a) or len(kb) != len(b):
+        raise ValueError("one cluster key per trade")
+    names = sorted(set(ka) | set(kb))
+    index = {k: i for i, k in enumerate(names)}
     mean_a = float(a.mean()) if len(a) else None
     mean_b = float(b.mean()) if len(b) else None
     diff = None if mean_a is None or mean_b is None else mean_b - mean_a
     ci = None
     if len(a) >= 2 and len(b) >= 2 and n_boot >= 1:
         rng = np.random.default_rng(seed)
-        boot_a = a[rng.integers(0, len(a), size=(n_boot, len(a)))].mean(axis=1)
-        boot_b = b[rng.integers(0, len(b), size=(n_boot, len(b)))].mean(axis=1)
-        ci = _interval(boot_b - boot_a)
+        draws = rng.integers(0, len(names), size=(n_boot, len(names)))
+        counts = np.zeros((n_boot, len(names)))
+        np.add.at(counts, (np.arange(n_boot)[:, None], draws), 1.0)
+        ca = np.array([index[k] for k in ka], dtype=np.int64)
+        cb = np.array([index[k] for k in kb], dtype=np.int64)
+        d = _means(counts, cb, b) - _means(counts, ca, a)
+        d = d[np.isfinite(d)]
+        ci = _interval(d) if len(d) else None
     return ExpectancyComparison(
         n_neutral=len(a), n_ml=len(b), neutral=mean_a, ml=mean_b, difference=diff, ci=ci,
-        n_boot=n_boot, seed=seed,
+        clusters=len(names), n_boot=n_boot, seed=seed,
     )  # fmt: skip
 
 

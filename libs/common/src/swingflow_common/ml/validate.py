@@ -27,7 +27,7 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 import numpy as np
@@ -123,6 +123,12 @@ class OosWindow:
 def _day(ns: int) -> date:
     day: date = pd.Timestamp(ns, tz="UTC").date()
     return day
+
+
+def _week(ts: datetime) -> str:
+    """The ISO week a signal fell in: the bootstrap's cluster."""
+    year, week, _ = ts.isocalendar()
+    return f"{year}-W{week:02d}"
 
 
 def _ns(ts: object) -> int:
@@ -241,7 +247,8 @@ def compare(
         for arm, name in ((neutral, "neutral"), (ml, "ml"))
     ]  # fmt: skip
     returns = [[t.return_pct for t in r.trades] for r in results]
-    expectancy = expectancy_difference(returns[0], returns[1], n_boot, seed)
+    weeks = [[_week(t.signal_ts) for t in r.trades] for r in results]
+    expectancy = expectancy_difference(returns[0], returns[1], n_boot, seed, *weeks)
     paired = None
     if mode == "walk_forward":
         totals = [[r.neutral.get("total_return") or 0.0 for r in rows],

@@ -51,7 +51,7 @@ class WindowComparison(_Frozen):
     oos_end: date
     model: str | None  # the model's version, None when the window ran neutral in both arms
     note: str  # how the model was obtained, or why there is none
-    training_samples: int
+    training_samples: int | None  # labeled candidates it was fitted on (None: a given model)
     candidates: int  # stage-1 candidates in the out-of-sample window (the same for both)
     confirmed_neutral: int
     confirmed_ml: int
