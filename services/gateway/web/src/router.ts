@@ -16,6 +16,13 @@ export const routes: RouteRecordRaw[] = [
     component: () => import('./views/PortfolioView.vue'),
     meta: { title: 'Portfolio' },
   },
+  { path: '/ml', name: 'ml', component: () => import('./views/MlView.vue'), meta: { title: 'ML' } },
+  {
+    path: '/backtests',
+    name: 'backtests',
+    component: () => import('./views/BacktestsView.vue'),
+    meta: { title: 'Backtests' },
+  },
   {
     path: '/settings',
     name: 'settings',
