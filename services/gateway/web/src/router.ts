@@ -18,6 +18,12 @@ export const routes: RouteRecordRaw[] = [
   },
   { path: '/ml', name: 'ml', component: () => import('./views/MlView.vue'), meta: { title: 'ML' } },
   {
+    path: '/backtests',
+    name: 'backtests',
+    component: () => import('./views/BacktestsView.vue'),
+    meta: { title: 'Backtests' },
+  },
+  {
     path: '/settings',
     name: 'settings',
     component: () => import('./views/SettingsView.vue'),
