@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from swingflow.commands import backtest, scan, service, train, up
+from swingflow.commands import backtest, scan, service, train, up, validate
 
 app = typer.Typer(
     name="swingflow",
@@ -27,6 +27,7 @@ def root() -> None:
 app.command("scan")(scan.scan)
 app.command("backtest")(backtest.backtest)
 app.command("train")(train.train)
+app.command("validate")(validate.validate)
 app.command("up")(up.up)
 app.command("service")(service.service)
 

@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from swingflow_common.backtest.bars import BarIndex
-from swingflow_common.backtest.engine import Judged, assemble, simulate_period
+from swingflow_common.backtest.engine import Judged, assemble, buy_and_hold, simulate_period
 from swingflow_common.backtest.metrics import compute_metrics
 from swingflow_common.backtest.result import BacktestResult, BacktestTrade, EquityPoint, Metrics
 from swingflow_common.backtest.simulate import Entry
@@ -52,8 +52,13 @@ class Arm:
             dataset, symbols, sessions, judged, risk.model_copy(update={"initial_cash": start}),
             entry=entry, slippage_atr=slippage_atr, bars=bars,
         )  # fmt: skip
-        factor = self.bench / start
-        points = [p.model_copy(update={"benchmark": p.benchmark * factor}) for p in points]
+        # buy and hold of one unit, chained onto the benchmark's own last value: the same
+        # numbers in both arms, whatever each arm's equity
+        unit = buy_and_hold(dataset, symbols, sessions, 1.0)
+        points = [
+            p.model_copy(update={"benchmark": self.bench * float(u)})
+            for p, u in zip(points, unit, strict=True)
+        ]
         for t in sim.trades:
             self.trades.append(t.model_copy(update={"seq": len(self.trades) + 1}))
         self.equity += points
