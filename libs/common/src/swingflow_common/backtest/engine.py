@@ -5,6 +5,9 @@
 2. Stages 2-4 and integration: per session, the candidates go to the ML scorer in one
    batch (`pipeline.score_batch`; no scorer -> the neutral stage, as in the signals
    service) and through `pipeline.evaluate`, exactly as the signals service judges them.
+   Without a scorer, stages 1-4 run on arrays (`backtest.judge_rows`: the same stage
+   functions over many rows) and a signal's message is built, by `candidates_at` and
+   `evaluate`, only when the portfolio could take it.
 3. Portfolio: confirmed signals go through `portfolio.allocate` and `portfolio.on_bar`,
    the paper-trading service's sizing and fill rules (`backtest.simulate`).
 
@@ -26,6 +29,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from swingflow_common.backtest.bars import BarIndex, ns_index
+from swingflow_common.backtest.judge_rows import judge_history_rows
 from swingflow_common.backtest.metrics import (
     compute_metrics,
     group_metrics,
@@ -115,7 +119,7 @@ def judge(
             if e.signal is not None
         ]
         if taken:
-            taken.sort(key=lambda o: (-o.signal.total, o.signal.symbol, o.signal.setup))
+            taken.sort(key=lambda o: (-o.total, o.symbol, o.setup))
             orders[ns] = taken
             confirmed += len(taken)
         done += len(batch)
@@ -135,9 +139,20 @@ def judge_period(
     report = progress or no_progress
     report("candidates", 0, 1)
     first, last = (pd.Timestamp(int(sessions[i]), tz="UTC") for i in (0, -1))
-    candidates = candidates_over_history(dataset, config, symbols, first, last)
+    if scorer is not None:  # the model needs each candidate's message
+        candidates = candidates_over_history(dataset, config, symbols, first, last)
+        report("candidates", 1, 1)
+        return judge(candidates, config, scorer, report)
+    rows = judge_history_rows(dataset, config, symbols, first, last)
     report("candidates", 1, 1)
-    return judge(candidates, config, scorer, report)
+    orders = {
+        ns: sorted(taken, key=lambda o: (-o.total, o.symbol, o.setup))
+        for ns, taken in sorted(rows.orders.items())
+    }
+    total = sum(rows.per_session.values())
+    report("evaluate", total, total)
+    confirmed = sum(len(o) for o in orders.values())
+    return Judged(orders, total, confirmed, rows.per_session)
 
 
 def simulate_period(

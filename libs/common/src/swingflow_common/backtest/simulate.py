@@ -20,7 +20,7 @@ the portfolio's stale-signal guard (a later bar of the symbol already seen) neve
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -48,6 +48,7 @@ from swingflow_common.portfolio import (
     open_position,
 )
 from swingflow_common.portfolio.fills import Cancellation, slipped
+from swingflow_common.portfolio.sizing import gate
 from swingflow_common.progress import Progress, no_progress
 
 Entry = Literal["next_open", "close"]
@@ -60,13 +61,48 @@ _REASONS: dict[str, ExitReason] = {
 }
 
 
-@dataclass(frozen=True)
-class Order:
-    """A confirmed signal offered to the portfolio, with what its trade record carries."""
+Scores = tuple[float | None, float | None, float | None, float | None]
 
-    signal: ConfirmedSignal
-    atr: float
-    scores: tuple[float | None, float | None, float | None, float | None] = (None,) * 4
+
+class Order:
+    """A confirmed signal offered to the portfolio, with what its trade record carries.
+
+    `Order(signal, atr, scores)` holds a built ConfirmedSignal; `Order.lazy(...)` holds
+    what the portfolio's gate reads (symbol, time, levels, total) and builds the signal
+    only when `signal` is first read (a backtest builds it only for the signals the book
+    could take: most are turned away as already held or for want of a slot).
+    """
+
+    __slots__ = ("_build", "_signal", "atr", "entry", "scores", "setup", "stop", "symbol",
+                 "target", "total", "ts")  # fmt: skip
+
+    def __init__(self, signal: ConfirmedSignal, atr: float, scores: Scores = (None,) * 4) -> None:
+        self._signal: ConfirmedSignal | None = signal
+        self._build: Callable[[], ConfirmedSignal] | None = None
+        self.atr, self.scores = atr, scores
+        self.symbol, self.setup, self.ts = signal.symbol, signal.setup, signal.ts
+        self.total, self.entry = signal.total, signal.entry
+        self.stop, self.target = signal.stop, signal.target
+
+    @classmethod
+    def lazy(
+        cls, *, symbol: str, setup: str, ts: datetime, total: float, entry: float,
+        stop: float, target: float, atr: float, scores: Scores,
+        build: Callable[[], ConfirmedSignal],
+    ) -> Order:  # fmt: skip
+        order = cls.__new__(cls)
+        order._signal, order._build = None, build
+        order.atr, order.scores = atr, scores
+        order.symbol, order.setup, order.ts, order.total = symbol, setup, ts, total
+        order.entry, order.stop, order.target = entry, stop, target
+        return order
+
+    @property
+    def signal(self) -> ConfirmedSignal:
+        if self._signal is None:
+            assert self._build is not None
+            self._signal, self._build = self._build(), None
+        return self._signal
 
     @classmethod
     def of(cls, evaluation: Evaluation) -> Order:
@@ -168,12 +204,12 @@ class _Loop:
         self.live[allocation_id].position = position
 
     def session(self, ns: int, orders: Sequence[Order], ending: bool) -> None:
-        for held in sorted(self.live.values(), key=lambda h: h.order.signal.symbol):
-            bar = self.bars.bar(held.order.signal.symbol, ns)
+        for held in sorted(self.live.values(), key=lambda h: h.order.symbol):
+            bar = self.bars.bar(held.order.symbol, ns)
             if bar is not None:
                 self.apply_bar(bar, held.order)
-        for aid, held in sorted(self.live.items(), key=lambda kv: kv[1].order.signal.symbol):
-            symbol = held.order.signal.symbol
+        for aid, held in sorted(self.live.items(), key=lambda kv: kv[1].order.symbol):
+            symbol = held.order.symbol
             if ending or self.bars.last_ns(symbol) <= ns:
                 if held.position is not None:
                     current = self.book.position(symbol)
@@ -193,13 +229,18 @@ class _Loop:
         if ending:
             self.out.rejected["end_of_data"] += 1  # nothing left to trade it on
             return
+        broken = gate(order.symbol, order.ts, order.entry, order.stop, order.target,
+                      self.book, self.risk)  # fmt: skip
+        if broken is not None:  # allocate would reject it so: no need to build the signal
+            self.out.rejected[broken[0]] += 1
+            return
         self.book, decision = allocate(order.signal, self.book, self.risk)
         if isinstance(decision, Rejection):
             self.out.rejected[decision.reason] += 1
             return
         self.live[decision.id] = _Open(order)
         if self.entry == "close":
-            bar = self.bars.bar(order.signal.symbol, ns)
+            bar = self.bars.bar(order.symbol, ns)
             assert bar is not None  # a signal comes from its own session's bar
             self.fill_at_close(bar, order, decision.id)
 

@@ -10,8 +10,11 @@ stop = entry - stop_atr_multiple * ATR, target = entry + target_atr_multiple * A
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal, TypeAlias
 
+import numpy as np
+import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict
 
 from swingflow_common.config import StrategyConfig
@@ -23,6 +26,7 @@ from swingflow_common.messages import (
     StageName,
     StageScore,
 )
+from swingflow_common.pipeline.scoring import Rows, rounded
 
 RejectedBy: TypeAlias = StageName | Literal["threshold"]
 MIN_STOP_FRACTION = 0.01  # a stop never goes below 1% of the entry price (prices stay > 0)
@@ -68,12 +72,40 @@ class Evaluation(BaseModel):
         return self.status == "confirmed"
 
 
-def levels_for(close: float, atr: float, config: StrategyConfig) -> Levels:
-    """Entry at the close, stop and target a configured number of ATRs away."""
+def level_values(close: float, atr: float, config: StrategyConfig) -> tuple[float, float]:
+    """(stop, target) of an entry at `close`: a configured number of ATRs away."""
     risk = config.risk
     stop = max(close - risk.stop_atr_multiple * atr, close * MIN_STOP_FRACTION)
     target = close + risk.target_atr_multiple * atr
-    return Levels(entry=close, stop=round(stop, 4), target=round(target, 4))
+    return round(stop, 4), round(target, 4)
+
+
+def levels_for(close: float, atr: float, config: StrategyConfig) -> Levels:
+    """Entry at the close, stop and target a configured number of ATRs away."""
+    stop, target = level_values(close, atr, config)
+    return Levels(entry=close, stop=stop, target=target)
+
+
+def total_rows(scores: Sequence[Rows], config: StrategyConfig) -> list[float]:
+    """The weighted total of each row's four stage scores (pipeline order), rounded as
+    `integrate` rounds it; the one formula both the per-candidate and the array path use."""
+    weights = config.weights.as_dict()
+    total: Rows = np.zeros(scores[0].shape[0])
+    for name, score in zip(STAGE_NAMES, scores, strict=True):
+        total = total + weights[name] * score
+    return rounded(total, 6)
+
+
+def passed_rows(
+    scores: Sequence[Rows], neutral: Sequence[bool], config: StrategyConfig
+) -> npt.NDArray[np.bool_]:
+    """Whether every stage of each row reaches its minimum (a neutral stage always does)."""
+    minimums = config.stage_minimums.as_dict()
+    ok = np.ones(scores[0].shape[0], dtype=bool)
+    for name, score, is_neutral in zip(STAGE_NAMES, scores, neutral, strict=True):
+        if not is_neutral:
+            ok &= score >= minimums[name]
+    return ok
 
 
 def _judge(stage: StageScore, minimum: float) -> StageScore:
@@ -108,7 +140,7 @@ def integrate(
     for s, name in zip(stages, STAGE_NAMES, strict=True):
         if s.stage != name:
             raise ValueError(f"stage {s.stage!r} given where {name!r} belongs")
-    total = round(sum(weights[s.stage] * s.score for s in stages), 6)
+    (total,) = total_rows([np.array([s.score]) for s in stages], config)
     threshold = config.confirm_threshold
     failing = next((s for s in stages if not s.passed), None)
     rejected_by: RejectedBy | None = None

@@ -62,6 +62,14 @@ class SetupScan:
         """The rounded strength of every hit, in `idx` order (what SetupHit.strength holds)."""
         return [round(x, 4) for x in clip01_rows(self.strength[self.hit]).tolist()]
 
+    def take(self, rows: npt.NDArray[np.int64]) -> SetupScan:
+        """The scan of the rows `rows` only (positions in `idx`)."""
+        return SetupScan(
+            self.setup, self.idx[rows], self.hit[rows], self.strength[rows],
+            {k: v[rows] for k, v in self.parts.items()}, self.optional,
+            {k: v[rows] for k, v in self.quoted.items()}, self.why,
+        )  # fmt: skip
+
     def at(self, j: int) -> SetupHit:
         """The SetupHit of row `j` (a hit)."""
         strength = float(self.strength[j])

@@ -59,24 +59,37 @@ def _reject(signal: ConfirmedSignal, reason: RejectionReason, detail: str) -> Re
     return Rejection(signal.id, signal.symbol, reason, detail)
 
 
-def _gate(signal: ConfirmedSignal, book: Book, risk: RiskSettings) -> Rejection | None:
-    """The first rule the signal breaks before any arithmetic on quantity, or None."""
-    if not signal.stop < signal.entry < signal.target:
-        detail = f"stop {signal.stop} < entry {signal.entry} < target {signal.target} fails"
-        return _reject(signal, "invalid_levels", detail)
-    seen = book.last_bar.get(signal.symbol)
-    if seen is not None and seen > signal.ts:
-        detail = f"bar {seen:%Y-%m-%d} of {signal.symbol} already passed; its next open is gone"
-        return _reject(signal, "stale", detail)
-    if book.position(signal.symbol) is not None:
-        return _reject(signal, "already_held", f"{signal.symbol} is already held")
-    if book.pending_for(signal.symbol) is not None:
-        return _reject(signal, "already_pending", f"{signal.symbol} already waits to fill")
+def gate(
+    symbol: str,
+    ts: datetime,
+    entry: float,
+    stop: float,
+    target: float,
+    book: Book,
+    risk: RiskSettings,
+) -> tuple[RejectionReason, str] | None:
+    """The first rule a signal with these levels breaks before any arithmetic on
+    quantity, as (reason, detail), or None. Cheap: a caller holding many signals (a
+    backtest) asks it before it builds the signal's message."""
+    if not stop < entry < target:
+        return "invalid_levels", f"stop {stop} < entry {entry} < target {target} fails"
+    seen = book.last_bar.get(symbol)
+    if seen is not None and seen > ts:
+        return "stale", f"bar {seen:%Y-%m-%d} of {symbol} already passed; its next open is gone"
+    if book.position(symbol) is not None:
+        return "already_held", f"{symbol} is already held"
+    if book.pending_for(symbol) is not None:
+        return "already_pending", f"{symbol} already waits to fill"
     taken = len(book.positions) + len(book.pending)
     if taken >= risk.max_positions:
-        detail = f"{taken} of {risk.max_positions} position slots taken"
-        return _reject(signal, "max_positions", detail)
+        return "max_positions", f"{taken} of {risk.max_positions} position slots taken"
     return None
+
+
+def _gate(signal: ConfirmedSignal, book: Book, risk: RiskSettings) -> Rejection | None:
+    """The first rule the signal breaks before any arithmetic on quantity, or None."""
+    broken = gate(signal.symbol, signal.ts, signal.entry, signal.stop, signal.target, book, risk)
+    return None if broken is None else _reject(signal, *broken)
 
 
 def size(
