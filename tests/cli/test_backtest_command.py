@@ -141,3 +141,16 @@ def test_pipeline_mode_on_synthetic_data_gives_scored_trades(tmp_path: Path) -> 
     assert len(rows) == len(result.trades)
     assert rows
     assert all(r["base_signal"] and r["total"] for r in rows)  # pipeline trades are scored
+
+
+def test_walk_forward_reports_its_windows_out_of_sample(tmp_path: Path) -> None:
+    code, stdout, stderr = invoke(
+        "--universe", "synthetic:4x500:3", "--walk-forward", "--in-sample", "120",
+        "--out-of-sample", "60", "--out", str(tmp_path), "--no-store",
+    )  # fmt: skip
+    assert code == 0, stderr
+    result = read_result(tmp_path / "result.json")
+    assert result.walk_forward
+    assert all(w.in_sample_end < w.out_of_sample_start for w in result.walk_forward)
+    assert "walk-forward" in stdout
+    assert "Walk-forward: in-sample against out-of-sample" in (tmp_path / "report.html").read_text()

@@ -258,6 +258,7 @@ def backtest(
     """Backtest the pipeline (or given signals) over history: CSV, JSON, HTML, database."""
     from swingflow import backtest_output
     from swingflow_common.backtest.export import export_all
+    from swingflow_common.backtest.metrics import METRIC_NAMES
     from swingflow_common.backtest.runner import new_run_id, run
 
     cfg = _config(config)
@@ -297,13 +298,4 @@ def backtest(
             trades_csv_path=trades_csv, json_path=json_path, html_path=html,
         )  # fmt: skip
     stored = None if no_store else _store(result)
-    names = _metric_names()
-    backtest_output.print_summary(Console(), result, names, files, stored)
-
-
-def _metric_names() -> dict[str, str]:
-    try:
-        from swingflow_common.backtest.metrics import METRIC_NAMES
-    except ImportError:  # the engine's metrics module is not there yet: names only
-        return {}
-    return dict(METRIC_NAMES)
+    backtest_output.print_summary(Console(), result, METRIC_NAMES, files, stored)

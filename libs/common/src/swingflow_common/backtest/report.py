@@ -23,6 +23,7 @@ import numpy as np
 from markupsafe import Markup
 from matplotlib.figure import Figure
 
+from swingflow_common.backtest.metrics import METRIC_NAMES
 from swingflow_common.backtest.result import BacktestResult, BacktestTrade, EquityPoint, Metrics
 
 _RENDER_LOCK = threading.Lock()
@@ -36,15 +37,6 @@ _env = jinja2.Environment(
     autoescape=True,
     undefined=jinja2.StrictUndefined,
 )
-
-
-def _metric_names() -> Mapping[str, str]:
-    try:
-        from swingflow_common.backtest.metrics import METRIC_NAMES
-    except ImportError:  # the metrics module is not there yet: names without descriptions
-        return {}
-    names: Mapping[str, str] = METRIC_NAMES
-    return names
 
 
 def _svg(figure: Figure, title: str) -> Markup:
@@ -200,7 +192,7 @@ def render_html(result: BacktestResult) -> str:
             if trades
             else None,
         }
-    names = _metric_names()
+    names = METRIC_NAMES
     breakdowns = {
         "setup": (result.by_setup, _columns(result.by_setup)),
         "exit reason": (result.by_exit_reason, _columns(result.by_exit_reason)),

@@ -118,14 +118,13 @@ def run(
         )  # fmt: skip
     from swingflow_common.backtest.walk_forward import run_walk_forward
 
-    data = dataset.select(symbols) if symbols else dataset
-    data = data.slice(None, request.end)
     result: BacktestResult = run_walk_forward(
-        data, config, in_sample_bars=request.in_sample_bars or 0,
+        dataset, config, in_sample_bars=request.in_sample_bars or 0,
         out_of_sample_bars=request.out_of_sample_bars or 0, step_bars=request.step_bars,
-        progress=progress,
+        symbols=symbols, start=request.start, end=request.end, entry=request.entry,
+        run_id=run_id or new_run_id(), progress=progress,
     )  # fmt: skip
-    return result.model_copy(update={"id": run_id or new_run_id()})
+    return result
 
 
 async def store(database_url: str, result: BacktestResult) -> None:
