@@ -35,8 +35,10 @@ from swingflow_common.pipeline.scoring import (
     clip01,
     clip01_rows,
     describe,
+    finite,
     ramp_rows,
     snapshot_rows,
+    where,
 )
 
 COMPONENT_WEIGHTS: dict[str, float] = {
@@ -53,20 +55,16 @@ def trend_rows(get: RowGetter) -> Rows:
     """ADX level times DI direction; NaN while ADX is unknown."""
     adx, pdi, mdi = get("adx_14"), get("plus_di_14"), get("minus_di_14")
     total = pdi + mdi
-    has_di = np.isfinite(pdi) & np.isfinite(mdi) & (total > 0)
-    direction = np.where(
-        has_di, ramp_rows((pdi - mdi) / np.where(has_di, total, 1.0), -0.2, 0.4), 0.5
-    )
-    out: Rows = direction * (0.4 + 0.6 * ramp_rows(adx, 15.0, 35.0))
-    return out
+    has_di = finite(pdi) & finite(mdi) & (total > 0)
+    direction = where(has_di, ramp_rows((pdi - mdi) / where(has_di, total, 1.0), -0.2, 0.4), 0.5)
+    return direction * (0.4 + 0.6 * ramp_rows(adx, 15.0, 35.0))
 
 
 def rvol_rows(get: RowGetter) -> Rows:
     """Relative volume read with the bar's direction (see the module docstring)."""
     rvol, open_, close = get("rvol_20"), get("open"), get("close")
     down = close < open_  # False where either is unknown
-    out: Rows = np.where(down, ramp_rows(rvol, 2.0, 0.8), ramp_rows(rvol, 0.8, 2.0))
-    return out
+    return where(down, ramp_rows(rvol, 2.0, 0.8), ramp_rows(rvol, 0.8, 2.0))
 
 
 def volume_rows(get: RowGetter) -> dict[str, Rows]:
@@ -103,7 +101,7 @@ def score_rows(get: RowGetter) -> list[float]:
 
 
 def _row(values: dict[str, Rows]) -> dict[str, float | None]:
-    return {k: (x if math.isfinite(x := float(v[0])) else None) for k, v in values.items()}
+    return {k: (x if math.isfinite(x := float(v)) else None) for k, v in values.items()}
 
 
 def components(s: Snap) -> dict[str, float | None]:

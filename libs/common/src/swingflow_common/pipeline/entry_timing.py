@@ -33,8 +33,10 @@ from swingflow_common.pipeline.scoring import (
     clip01,
     clip01_rows,
     describe,
+    finite,
     ramp_rows,
     snapshot_rows,
+    where,
 )
 
 COMPONENT_WEIGHTS: dict[str, float] = {
@@ -50,19 +52,17 @@ Snap = Mapping[str, float | None]
 
 def _near(tolerance: float, limit: float) -> Callable[[Rows], Rows]:
     """1 within `tolerance` ATR either side of the level, 0 beyond `limit`."""
-    return lambda d: 1.0 - ramp_rows(np.abs(d), tolerance, limit)
+    return lambda d: 1.0 - ramp_rows(abs(d), tolerance, limit)
 
 
 def _just_above(d: Rows) -> Rows:
     """1 from the level to 0.5 ATR above it; 0 at 0.5 ATR below or 2 ATR above."""
-    out: Rows = ramp_rows(d, -0.5, 0.0) * (1.0 - ramp_rows(d, 0.5, 2.0))
-    return out
+    return ramp_rows(d, -0.5, 0.0) * (1.0 - ramp_rows(d, 0.5, 2.0))
 
 
 def _at_or_below(d: Rows) -> Rows:
     """1 up to 0.5 ATR above the level (or anywhere below), 0 from 2.5 ATR above."""
-    out: Rows = 1.0 - ramp_rows(d, 0.5, 2.5)
-    return out
+    return 1.0 - ramp_rows(d, 0.5, 2.5)
 
 
 # setup -> (the level its ideal entry sits at, score of the close's distance from it)
@@ -81,29 +81,29 @@ def component_rows(get: RowGetter, setup: str) -> dict[str, Rows]:
     close, atr, ema20 = get("close"), get("atr_14"), get("ema_20")
     level_key, shape = IDEAL_ENTRY.get(setup, DEFAULT_ENTRY)
     level = get(level_key)
-    priced = np.isfinite(close) & np.isfinite(atr) & (atr > 0)
-    safe_atr = np.where(priced, atr, 1.0)
-    with np.errstate(invalid="ignore"):
-        distance = np.where(priced & np.isfinite(level), shape((close - level) / safe_atr), np.nan)
-        overext = np.where(
-            priced & np.isfinite(ema20), 1.0 - ramp_rows((close - ema20) / safe_atr, 1.5, 3.5),
-            np.nan,
-        )  # fmt: skip
+    priced = finite(close) & finite(atr) & (atr > 0)
+    safe_atr = where(priced, atr, 1.0)
+    distance = where(priced & finite(level), shape((close - level) / safe_atr), math.nan)
+    overext = where(
+        priced & finite(ema20), 1.0 - ramp_rows((close - ema20) / safe_atr, 1.5, 3.5), math.nan
+    )
     bull, bear = get("cdl_bull"), get("cdl_bear")
-    has_candle = np.isfinite(bull) | np.isfinite(bear)
-    candle = np.where(
+    has_candle = finite(bull) | finite(bear)
+    candle = where(
         has_candle,
-        clip01_rows(0.5 + 0.5 * np.nan_to_num(bull, nan=0.0) - 0.5 * np.nan_to_num(bear, nan=0.0)),
-        np.nan,
+        clip01_rows(
+            0.5 + 0.5 * where(finite(bull), bull, 0.0) - 0.5 * where(finite(bear), bear, 0.0)
+        ),
+        math.nan,
     )
     k, cross = get("stoch_k"), get("stoch_cross_up")
-    turn = np.where(np.nan_to_num(cross, nan=0.0) >= 0.5, 1.0, 0.3)
+    turn = where(where(finite(cross), cross, 0.0) >= 0.5, 1.0, 0.3)
     stoch = 0.5 * turn + 0.5 * (1.0 - ramp_rows(k, 50.0, 95.0))
     return {
         "distance": distance,
         "candle": candle,
         "stochastic": stoch,
-        "gap": 1.0 - ramp_rows(np.abs(get("gap_atr")), 0.5, 2.0),
+        "gap": 1.0 - ramp_rows(abs(get("gap_atr")), 0.5, 2.0),
         "overextension": overext,
     }
 
@@ -121,7 +121,7 @@ def score_rows(get: RowGetter, setup: str) -> list[float]:
 def components(s: Snap, setup: str) -> dict[str, float | None]:
     """The five component scores of a snapshot for the given setup (None: unknown)."""
     rows = component_rows(snapshot_rows(s), setup)
-    return {k: (x if math.isfinite(x := float(v[0])) else None) for k, v in rows.items()}
+    return {k: (x if math.isfinite(x := float(v)) else None) for k, v in rows.items()}
 
 
 def time_entry(snapshot: Snap, setup: str, config: StrategyConfig) -> StageScore:

@@ -126,14 +126,18 @@ def candidates_for_bars(
     for start, group in window_groups(indices, config.lookback_bars):
         window = slice_bars(bars, start, group[-1] + 1)
         feats, complete = setup_features(window), False
-        local = np.asarray(group, dtype=np.int64) - start
-        scans = scan_setups(feats, local, config)  # every bar of the group at once
-        hit_any = np.zeros(len(group), dtype=bool)
-        for scan in scans:
-            hit_any |= scan.hit
-        for j in np.flatnonzero(hit_any).tolist():
+        if len(group) == 1:  # one bar (the live case): plain floats, no numpy overhead
+            scans = scan_setups(feats, group[0] - start, config)
+            hit_rows = [0] if any(s.hit for s in scans) else []
+        else:  # every bar of the group at once
+            scans = scan_setups(feats, np.asarray(group, dtype=np.int64) - start, config)
+            hit_any = np.zeros(len(group), dtype=bool)
+            for scan in scans:
+                hit_any |= scan.hit
+            hit_rows = np.flatnonzero(hit_any).tolist()
+        for j in hit_rows:
             i = group[j]
-            hits = [s.at(j) for s in scans if s.hit[j]]
+            hits = [s.at(j) for s in scans if (s.hit[j] if len(group) > 1 else s.hit)]
             if not complete:  # a candidate's snapshot holds every feature
                 feats, complete = complete_features(feats, window), True
             rank = rank_of(i)  # an O(universe) look-up in some callers: only on a hit

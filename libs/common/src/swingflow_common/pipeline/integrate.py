@@ -26,7 +26,7 @@ from swingflow_common.messages import (
     StageName,
     StageScore,
 )
-from swingflow_common.pipeline.scoring import Rows, rounded
+from swingflow_common.pipeline.scoring import Rows, rounded, zeros_like
 
 RejectedBy: TypeAlias = StageName | Literal["threshold"]
 MIN_STOP_FRACTION = 0.01  # a stop never goes below 1% of the entry price (prices stay > 0)
@@ -90,7 +90,7 @@ def total_rows(scores: Sequence[Rows], config: StrategyConfig) -> list[float]:
     """The weighted total of each row's four stage scores (pipeline order), rounded as
     `integrate` rounds it; the one formula both the per-candidate and the array path use."""
     weights = config.weights.as_dict()
-    total: Rows = np.zeros(scores[0].shape[0])
+    total: Rows = zeros_like(scores[0])
     for name, score in zip(STAGE_NAMES, scores, strict=True):
         total = total + weights[name] * score
     return rounded(total, 6)
@@ -101,7 +101,7 @@ def passed_rows(
 ) -> npt.NDArray[np.bool_]:
     """Whether every stage of each row reaches its minimum (a neutral stage always does)."""
     minimums = config.stage_minimums.as_dict()
-    ok = np.ones(scores[0].shape[0], dtype=bool)
+    ok: npt.NDArray[np.bool_] = np.ones(scores[0].shape[0], dtype=bool)
     for name, score, is_neutral in zip(STAGE_NAMES, scores, neutral, strict=True):
         if not is_neutral:
             ok &= score >= minimums[name]
@@ -140,7 +140,7 @@ def integrate(
     for s, name in zip(stages, STAGE_NAMES, strict=True):
         if s.stage != name:
             raise ValueError(f"stage {s.stage!r} given where {name!r} belongs")
-    (total,) = total_rows([np.array([s.score]) for s in stages], config)
+    (total,) = total_rows([s.score for s in stages], config)
     threshold = config.confirm_threshold
     failing = next((s for s in stages if not s.passed), None)
     rejected_by: RejectedBy | None = None

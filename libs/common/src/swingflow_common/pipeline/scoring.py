@@ -10,12 +10,37 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
-Rows = npt.NDArray[np.float64]
+# The row functions run on many rows (float64 arrays, a backtest's history) or on one row
+# (plain floats: the per-candidate call a service makes, where numpy's per-call overhead
+# would cost ~10x); the same code, operators and `where`/`finite` below, serves both.
+Rows = Any  # a float64 array of rows, or a float for one row
 RowGetter = Callable[[str], Rows]  # key -> its values on the rows scored (NaN: unknown)
+
+
+def where(cond: Any, a: Any, b: Any) -> Any:
+    """`np.where` for arrays; `a if cond else b` for one row."""
+    if isinstance(cond, np.ndarray):
+        return np.where(cond, a, b)
+    return a if cond else b
+
+
+def finite(x: Any) -> Any:
+    """`np.isfinite` for arrays, `math.isfinite` for one row."""
+    return np.isfinite(x) if isinstance(x, np.ndarray) else math.isfinite(x)
+
+
+def any_of(mask: Any) -> bool:
+    """Whether any row is True."""
+    return bool(mask.any()) if isinstance(mask, np.ndarray) else bool(mask)
+
+
+def zeros_like(x: Any) -> Any:
+    """0.0 on every row of `x`."""
+    return np.zeros(x.shape[0]) if isinstance(x, np.ndarray) else 0.0
 
 
 def clip01(x: float) -> float:
@@ -55,36 +80,36 @@ def blend(components: Mapping[str, float | None], weights: Mapping[str, float]) 
 
 def clip01_rows(x: Rows) -> Rows:
     """`clip01` of every row (NaN stays NaN)."""
-    out: Rows = np.where(x <= 0.0, 0.0, np.where(x >= 1.0, 1.0, x))
-    return out
+    return where(x <= 0.0, 0.0, where(x >= 1.0, 1.0, x))
 
 
 def ramp_rows(x: Rows, lo: float, hi: float) -> Rows:
     """`ramp` of every row: the same operations, so the same floats."""
-    with np.errstate(invalid="ignore"):
-        return clip01_rows((x - lo) / (hi - lo))
+    if isinstance(x, np.ndarray):
+        with np.errstate(invalid="ignore"):
+            return clip01_rows((x - lo) / (hi - lo))
+    return clip01_rows((x - lo) / (hi - lo))
 
 
 def peak_rows(x: Rows, centre: float, half_width: float) -> Rows:
     """`peak` of every row."""
-    with np.errstate(invalid="ignore"):
-        return clip01_rows(1.0 - np.abs(x - centre) / half_width)
+    if isinstance(x, np.ndarray):
+        with np.errstate(invalid="ignore"):
+            return clip01_rows(1.0 - abs(x - centre) / half_width)
+    return clip01_rows(1.0 - abs(x - centre) / half_width)
 
 
 def blend_rows(components: Mapping[str, Rows], weights: Mapping[str, float]) -> Rows:
     """`blend` of every row (NaN where no component is known): the known components are
     summed in the same order as `blend` does, so each row is the float `blend` gives."""
     first = next(iter(components.values()))
-    num: Rows = np.zeros(first.shape[0])
-    den: Rows = np.zeros(first.shape[0])
+    num, den = zeros_like(first), zeros_like(first)
     for name, value in components.items():
-        known_rows = np.isfinite(value)
+        known_rows = finite(value)
         w = weights[name]
-        num = num + np.where(known_rows, w * value, 0.0)
-        den = den + np.where(known_rows, w, 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out: Rows = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
-    return out
+        num = num + where(known_rows, w * value, 0.0)
+        den = den + where(known_rows, w, 0.0)
+    return where(den > 0, num / where(den > 0, den, 1.0), math.nan)
 
 
 def describe(components: Mapping[str, float | None], strong: float, weak: float) -> str:
@@ -109,17 +134,18 @@ def snapshot_rows(snapshot: Mapping[str, float | None]) -> RowGetter:
 
     def get(key: str) -> Rows:
         value = snapshot.get(key)
-        return np.array([value if known(value) else math.nan], dtype=np.float64)
+        return value if known(value) else math.nan
 
     return get
 
 
 def finite_rows(values: Rows) -> Rows:
     """`values` with every non-finite entry as NaN (what a snapshot's None becomes)."""
-    out: Rows = np.where(np.isfinite(values), values, np.nan)
-    return out
+    return where(finite(values), values, math.nan)
 
 
 def rounded(values: Rows, digits: int = 4) -> list[float]:
     """Python's `round` of every row (numpy's rounding can differ in the last place)."""
+    if not isinstance(values, np.ndarray):
+        return [round(values, digits)]
     return [round(x, digits) for x in values.tolist()]

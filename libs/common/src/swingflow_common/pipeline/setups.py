@@ -15,21 +15,25 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from swingflow_common.config import StrategyConfig
 from swingflow_common.pipeline.scoring import (
+    Rows,
+    any_of,
     blend_rows,
     clip01,
     clip01_rows,
+    finite,
     peak_rows,
     ramp_rows,
+    where,
 )
 
 FeatureArrays = Mapping[str, npt.NDArray[np.float64]]
-Rows = npt.NDArray[np.float64]
 Index = npt.NDArray[np.int64]
 
 
@@ -50,8 +54,8 @@ class SetupScan:
     (what the reason cites) are meaningful where it does."""
 
     setup: str
-    idx: Index
-    hit: npt.NDArray[np.bool_]
+    idx: Index | int  # an int: one row, every field a plain value
+    hit: Any
     strength: Rows
     parts: dict[str, Rows]
     optional: frozenset[str]  # parts that may be unknown (None) on a hit
@@ -63,7 +67,8 @@ class SetupScan:
         return [round(x, 4) for x in clip01_rows(self.strength[self.hit]).tolist()]
 
     def take(self, rows: npt.NDArray[np.int64]) -> SetupScan:
-        """The scan of the rows `rows` only (positions in `idx`)."""
+        """The scan of the rows `rows` only (positions in `idx`; many-row scans only)."""
+        assert isinstance(self.idx, np.ndarray)
         return SetupScan(
             self.setup, self.idx[rows], self.hit[rows], self.strength[rows],
             {k: v[rows] for k, v in self.parts.items()}, self.optional,
@@ -72,14 +77,14 @@ class SetupScan:
 
     def at(self, j: int) -> SetupHit:
         """The SetupHit of row `j` (a hit)."""
-        strength = float(self.strength[j])
+        strength = _item(self.strength, j)
         details: dict[str, float] = {}
         for k, v in self.parts.items():
-            value = float(v[j])
+            value = _item(v, j)
             if k in self.optional and not math.isfinite(value):
                 continue
             details[k] = round(value, 4)
-        why = self.why({k: float(v[j]) for k, v in self.quoted.items()})
+        why = self.why({k: _item(v, j) for k, v in self.quoted.items()})
         return SetupHit(
             self.setup,
             round(clip01(strength), 4),
@@ -88,13 +93,21 @@ class SetupScan:
         )
 
 
-SetupScanner = Callable[[FeatureArrays, Index], SetupScan]
+def _item(values: Rows, j: int) -> float:
+    return float(values[j]) if isinstance(values, np.ndarray) else float(values)
+
+
+SetupScanner = Callable[[FeatureArrays, "Index | int"], SetupScan]
 Setup = Callable[[FeatureArrays, int], SetupHit | None]
 
 
-def _col(f: FeatureArrays, key: str, idx: Index) -> Rows:
+def _col(f: FeatureArrays, key: str, idx: Index | int) -> Rows:
     """The values of `key` at the rows `idx`, NaN where the key or the bar is absent."""
     arr = f.get(key)
+    if not isinstance(idx, np.ndarray):  # one row: a float
+        if arr is None or idx < 0 or idx >= arr.shape[0]:
+            return math.nan
+        return float(arr[idx])
     if arr is None:
         return np.full(idx.shape[0], np.nan)
     values = np.asarray(arr, dtype=np.float64)
@@ -107,10 +120,14 @@ def _col(f: FeatureArrays, key: str, idx: Index) -> Rows:
     return out
 
 
-def _prior(f: FeatureArrays, key: str, idx: Index, width: int, reduce: np.ufunc) -> Rows:
+def _prior(f: FeatureArrays, key: str, idx: Index | int, width: int, reduce: np.ufunc) -> Rows:
     """`reduce` (fmax or fmin: NaN-skipping) of `key` over the `width` bars before each
     row (fewer at the start); NaN when the key is absent or every value is unknown."""
     arr = f.get(key)
+    if not isinstance(idx, np.ndarray):
+        if arr is None or idx < 1:
+            return math.nan
+        return float(reduce.reduce(np.asarray(arr[max(0, idx - width) : idx], dtype=np.float64)))
     if arr is None:
         return np.full(idx.shape[0], np.nan)
     padded = np.concatenate([np.full(width, np.nan), np.asarray(arr, dtype=np.float64)])
@@ -122,19 +139,19 @@ def _prior(f: FeatureArrays, key: str, idx: Index, width: int, reduce: np.ufunc)
 
 def _gain(a: Rows, b: Rows) -> Rows:
     """a / b - 1, NaN unless b is a positive number (an average of prices always is)."""
-    return np.where(b > 0, a / np.where(b > 0, b, 1.0) - 1.0, np.nan)
+    return where(b > 0, a / where(b > 0, b, 1.0) - 1.0, math.nan)
 
 
-def _close_location(f: FeatureArrays, idx: Index) -> Rows:
+def _close_location(f: FeatureArrays, idx: Index | int) -> Rows:
     """Where the close sits in the bar's range: 1 at the high, 0 at the low."""
     high, low, close = _col(f, "high", idx), _col(f, "low", idx), _col(f, "close", idx)
     wide = high > low
-    return np.where(wide, clip01_rows((close - low) / np.where(wide, high - low, 1.0)), 1.0)
+    return where(wide, clip01_rows((close - low) / where(wide, high - low, 1.0)), 1.0)
 
 
 def _scan(
     name: str,
-    idx: Index,
+    idx: Index | int,
     hit: npt.NDArray[np.bool_],
     parts: dict[str, Rows],
     weights: dict[str, float],
@@ -143,12 +160,20 @@ def _scan(
     optional: frozenset[str] = frozenset(),
 ) -> SetupScan:
     strength = blend_rows(parts, weights)
-    strength = np.where(np.isfinite(strength), strength, 0.0)  # `blend(...) or 0.0`
+    strength = where(finite(strength), strength, 0.0)  # `blend(...) or 0.0`
     return SetupScan(name, idx, hit, strength, parts, optional, quoted, why)
 
 
-def _none(name: str, idx: Index) -> SetupScan:
+_MISSED: dict[str, SetupScan] = {}
+
+
+def _none(name: str, idx: Index | int) -> SetupScan:
     """No row holds (returned early: most bars fail a setup's first condition)."""
+    if not isinstance(idx, np.ndarray):  # one row: the same "no hit" value every time
+        missed = _MISSED.get(name)
+        if missed is None:
+            missed = _MISSED[name] = SetupScan(name, 0, False, 0.0, {}, frozenset(), {}, str)
+        return missed
     empty = np.zeros(idx.shape[0])
     return SetupScan(name, idx, np.zeros(idx.shape[0], dtype=bool), empty, {}, frozenset(), {}, str)
 
@@ -156,7 +181,7 @@ def _none(name: str, idx: Index) -> SetupScan:
 PULLBACK_LOOKBACK = 10
 
 
-def scan_trend_pullback(f: FeatureArrays, idx: Index) -> SetupScan:
+def scan_trend_pullback(f: FeatureArrays, idx: Index | int) -> SetupScan:
     """A rising uptrend pulled back to its 20-day EMA.
 
     Conditions: close > sma_50 > sma_200 (the pullback holds the 50-day), sma_50 higher
@@ -171,17 +196,17 @@ def scan_trend_pullback(f: FeatureArrays, idx: Index) -> SetupScan:
     name = "trend_pullback"
     close, sma200 = _col(f, "close", idx), _col(f, "sma_200", idx)
     hit = (close > sma200) & (sma200 > 0)
-    if not hit.any():
+    if not any_of(hit):
         return _none(name, idx)
     sma50, ema20 = _col(f, "sma_50", idx), _col(f, "ema_20", idx)
     rsi, atr = _col(f, "rsi_14", idx), _col(f, "atr_14", idx)
     hit &= (close > sma50) & (sma50 > sma200) & (rsi >= 40.0) & (rsi <= 55.0) & (atr > 0)
     hit &= sma50 > _col(f, "sma_50", idx - PULLBACK_LOOKBACK)
-    if not hit.any() or "high" not in f:
+    if not any_of(hit) or "high" not in f:
         return _none(name, idx)
-    safe_atr = np.where(atr > 0, atr, 1.0)
+    safe_atr = where(atr > 0, atr, 1.0)
     dist = (close - ema20) / safe_atr
-    hit &= (np.abs(dist) <= 1.0) & (idx >= 1)
+    hit &= (abs(dist) <= 1.0) & (idx >= 1)
     recent_high = _prior(f, "high", idx, PULLBACK_LOOKBACK, np.fmax)
     depth = (recent_high - close) / safe_atr
     hit &= depth >= 1.0
@@ -204,7 +229,7 @@ def scan_trend_pullback(f: FeatureArrays, idx: Index) -> SetupScan:
     return _scan(name, idx, hit, parts, weights, why, quoted)
 
 
-def scan_breakout_volume(f: FeatureArrays, idx: Index) -> SetupScan:
+def scan_breakout_volume(f: FeatureArrays, idx: Index | int) -> SetupScan:
     """Close above the highest high of the 20 bars before, on rvol_20 >= 1.5.
 
     Strength = 0.35 volume (rvol 1 -> 0, 3 -> 1) + 0.25 close location in the bar's range
@@ -215,9 +240,9 @@ def scan_breakout_volume(f: FeatureArrays, idx: Index) -> SetupScan:
     close, level = _col(f, "close", idx), _col(f, "high_20_prior", idx)
     rvol, atr = _col(f, "rvol_20", idx), _col(f, "atr_14", idx)
     hit = (close > level) & (rvol >= 1.5) & (atr > 0)
-    if not hit.any():
+    if not any_of(hit):
         return _none(name, idx)
-    clear = (close - level) / np.where(atr > 0, atr, 1.0)
+    clear = (close - level) / where(atr > 0, atr, 1.0)
     sma50 = _col(f, "sma_50", idx)
     parts = {
         "volume": ramp_rows(rvol, 1.0, 3.0),
@@ -236,7 +261,7 @@ def scan_breakout_volume(f: FeatureArrays, idx: Index) -> SetupScan:
     return _scan(name, idx, hit, parts, weights, why, quoted, frozenset({"trend"}))
 
 
-def scan_macd_trend_cross(f: FeatureArrays, idx: Index) -> SetupScan:
+def scan_macd_trend_cross(f: FeatureArrays, idx: Index | int) -> SetupScan:
     """MACD crossed above its signal line this bar, close > sma_200, adx_14 up over 3 bars.
 
     Strength = 0.30 adx level (15 -> 0, 30 -> 1) + 0.20 adx rise (0..4 points) + 0.25 trend
@@ -245,13 +270,13 @@ def scan_macd_trend_cross(f: FeatureArrays, idx: Index) -> SetupScan:
     """
     name = "macd_trend_cross"
     hit = _col(f, "macd_cross_up", idx) >= 0.5
-    if not hit.any():
+    if not any_of(hit):
         return _none(name, idx)
     close, sma200 = _col(f, "close", idx), _col(f, "sma_200", idx)
     adx, adx_before = _col(f, "adx_14", idx), _col(f, "adx_14", idx - 3)
     atr, macd = _col(f, "atr_14", idx), _col(f, "macd", idx)
-    hit &= (close > sma200) & (sma200 > 0) & (adx > adx_before) & (atr > 0) & np.isfinite(macd)
-    fresh = macd / np.where(atr > 0, atr, 1.0)
+    hit &= (close > sma200) & (sma200 > 0) & (adx > adx_before) & (atr > 0) & finite(macd)
+    fresh = macd / where(atr > 0, atr, 1.0)
     parts = {
         "adx": ramp_rows(adx, 15.0, 30.0),
         "adx_rise": ramp_rows(adx - adx_before, 0.0, 4.0),
@@ -274,7 +299,7 @@ SQUEEZE_LOOKBACK = 10
 SQUEEZE_RANK = 0.20
 
 
-def scan_bb_squeeze_breakout(f: FeatureArrays, idx: Index) -> SetupScan:
+def scan_bb_squeeze_breakout(f: FeatureArrays, idx: Index | int) -> SetupScan:
     """After a squeeze (bb_width_rank <= 0.20 within the 10 bars before), the close breaks
     above the upper band for the first time (the bar before closed at or below it).
 
@@ -284,7 +309,7 @@ def scan_bb_squeeze_breakout(f: FeatureArrays, idx: Index) -> SetupScan:
     name = "bb_squeeze_breakout"
     close, upper = _col(f, "close", idx), _col(f, "bb_upper", idx)
     hit = (close > upper) & (idx >= 1)
-    if not hit.any():
+    if not any_of(hit):
         return _none(name, idx)
     hit &= _col(f, "close", idx - 1) <= _col(f, "bb_upper", idx - 1)
     tightest = _prior(f, "bb_width_rank", idx, SQUEEZE_LOOKBACK, np.fmin)
@@ -308,7 +333,7 @@ def scan_bb_squeeze_breakout(f: FeatureArrays, idx: Index) -> SetupScan:
     return _scan(name, idx, hit, parts, weights, why, quoted, frozenset({"volume", "trend"}))
 
 
-def scan_rsi_mean_reversion(f: FeatureArrays, idx: Index) -> SetupScan:
+def scan_rsi_mean_reversion(f: FeatureArrays, idx: Index | int) -> SetupScan:
     """Oversold above the 200-day average: close > sma_200 and either rsi_14 < 30, or a
     short-term washout (rsi_14 < 35 with willr_14 <= -90, the close in the bottom tenth of
     its 14-day range: the role RSI(2) < 10 plays in Connors-style rules).
@@ -319,7 +344,7 @@ def scan_rsi_mean_reversion(f: FeatureArrays, idx: Index) -> SetupScan:
     name = "rsi_mean_reversion"
     close, sma200 = _col(f, "close", idx), _col(f, "sma_200", idx)
     hit = (close > sma200) & (sma200 > 0)
-    if not hit.any():
+    if not any_of(hit):
         return _none(name, idx)
     rsi, willr = _col(f, "rsi_14", idx), _col(f, "willr_14", idx)
     hit &= (rsi < 30.0) | ((rsi < 35.0) & (willr <= -90.0))
@@ -328,7 +353,7 @@ def scan_rsi_mean_reversion(f: FeatureArrays, idx: Index) -> SetupScan:
         "depth": ramp_rows(rsi, 40.0, 25.0),
         "washout": ramp_rows(willr, -80.0, -100.0),
         "trend": ramp_rows(_gain(close, sma200), 0.0, 0.10),
-        "structure": np.where(np.isfinite(sma50), (sma50 > sma200).astype(np.float64), np.nan),
+        "structure": where(finite(sma50), where(sma50 > sma200, 1.0, 0.0), math.nan),
     }
     weights = {"depth": 0.35, "washout": 0.20, "trend": 0.25, "structure": 0.20}
 
@@ -355,8 +380,8 @@ def one_bar(scanner: SetupScanner) -> Setup:
     """The per-bar form of a setup: its scanner on the single row `i`."""
 
     def setup(features: FeatureArrays, i: int) -> SetupHit | None:
-        scan = scanner(features, np.array([i], dtype=np.int64))
-        return scan.at(0) if bool(scan.hit[0]) else None
+        scan = scanner(features, i)
+        return scan.at(0) if scan.hit else None
 
     setup.__doc__ = scanner.__doc__
     setup.__name__ = scanner.__name__.removeprefix("scan_")
@@ -378,12 +403,13 @@ SETUPS: dict[str, Setup] = {
 }
 
 
-def scan_setups(features: FeatureArrays, idx: Index, config: StrategyConfig) -> list[SetupScan]:
+def scan_setups(
+    features: FeatureArrays, idx: Index | int, config: StrategyConfig
+) -> list[SetupScan]:
     """Every enabled setup (config.setups, in that order) judged on the rows `idx`."""
     return [SCANNERS[name](features, idx) for name in config.setups]
 
 
 def detect_setups(features: FeatureArrays, i: int, config: StrategyConfig) -> list[SetupHit]:
     """The enabled setups (config.setups, in that order) that hold at bar `i`."""
-    rows = np.array([i], dtype=np.int64)
-    return [s.at(0) for s in scan_setups(features, rows, config) if bool(s.hit[0])]
+    return [s.at(0) for s in scan_setups(features, i, config) if s.hit]
