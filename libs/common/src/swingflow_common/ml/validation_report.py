@@ -1,29 +1,53 @@
 """A validation's files: the JSON report (`ValidationReport`, read back unchanged) and a
-self-contained HTML page (inline SVG plots from the backtest report's helpers, an
+self-contained HTML page (inline SVG plots drawn as the backtest report draws its own, an
 autoescaped jinja2 template, no script and nothing fetched).
 """
 
 from __future__ import annotations
 
+import io
+import re
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import jinja2
 import matplotlib as mpl
+import numpy as np
 from markupsafe import Markup
+from matplotlib.figure import Figure
 
-from swingflow_common.backtest.report import (  # the backtest report's plotting helpers
-    _RENDER_LOCK,
-    _days,
-    _figure,
-    _metric_names,
-    _svg,
-    drawdowns,
-    fmt,
-)
+from swingflow_common.backtest.metrics import METRIC_NAMES
+from swingflow_common.backtest.report import drawdowns, fmt
 from swingflow_common.backtest.result import EquityPoint
 from swingflow_common.ml.validation import ValidationReport
+
+# The figure and SVG steps below follow backtest.report's (private there): matplotlib's
+# object API, inline SVG without its XML prologue, rc settings changed only under a lock.
+_RENDER_LOCK = threading.Lock()
+_XML_PROLOGUE = re.compile(r"^.*?(?=<svg)", re.DOTALL)
+
+
+def _figure(height: float = 3.0) -> Figure:
+    figure = Figure(figsize=(9.0, height), layout="constrained")
+    figure.add_subplot()
+    return figure
+
+
+def _days(equity: Sequence[EquityPoint]) -> np.ndarray:
+    return np.array([p.day for p in equity], dtype="datetime64[D]")
+
+
+def _svg(figure: Figure, title: str) -> Markup:
+    buffer = io.StringIO()
+    with mpl.rc_context({"svg.hashsalt": title}):  # ids unique per figure, and repeatable
+        figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    svg = _XML_PROLOGUE.sub("", buffer.getvalue(), count=1)
+    label = str(Markup.escape(title))
+    return Markup(svg.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1))
+
 
 HEADLINE = (
     "total_return", "cagr", "sharpe", "sortino", "max_drawdown", "volatility", "exposure",
@@ -80,7 +104,7 @@ def render_html(report: ValidationReport) -> str:
             "equity": equity_plot(neutral, ml) if neutral else None,
             "drawdown": drawdown_plot(neutral, ml) if neutral else None,
         }
-    names = _metric_names()
+    names = METRIC_NAMES
     a, b = report.neutral.metrics, report.ml.metrics
     rest = sorted(set(a) - set(HEADLINE))
     rows = [
