@@ -32,6 +32,10 @@ def test_overrides_change_only_the_fields_given() -> None:
         ({"start": "2020-02-01", "end": "2020-01-01"}, "after end"),
         ({"params": {"n_folds": 50}}, "n_folds"),
         ({"params": {"nthread": 64}}, "nthread"),
+        ({"params": {"seed": False}}, "seed"),
+        ({"params": {"learning_rate": True}}, "learning_rate"),
+        ({"promote": "yes"}, "promote"),
+        ({"start": 0}, "YYYY-MM-DD"),
         ({"path": "/tmp"}, "path"),
     ],
 )

@@ -24,7 +24,16 @@ from swingflow_gateway.errors import method_not_allowed, validation_error
 from swingflow_gateway.http_metrics import HttpMetrics
 from swingflow_gateway.metrics import SERVICE
 from swingflow_gateway.resources import open_resources
-from swingflow_gateway.routers import backtest, health, jobs, portfolio, signals, symbols, weights
+from swingflow_gateway.routers import (
+    backtest,
+    health,
+    jobs,
+    ml,
+    portfolio,
+    signals,
+    symbols,
+    weights,
+)
 from swingflow_gateway.settings import Settings, check_bind
 from swingflow_gateway.ws import endpoint
 
@@ -62,7 +71,8 @@ def create_app(settings: Settings, warm_up: bool = True) -> FastAPI:
         )
     for router in (
         symbols.router, signals.router, portfolio.router, weights.router, health.router,
-        backtest.router, jobs.router, asyncapi.router, static.build_router(settings.static_dir),
+        backtest.router, jobs.router, ml.router, asyncapi.router,
+        static.build_router(settings.static_dir),
     ):  # fmt: skip
         app.include_router(router)
     app.router.routes.append(endpoint.route)

@@ -12,7 +12,16 @@ import dataclasses
 from datetime import date
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    field_validator,
+    model_validator,
+)
 
 from swingflow_common.backtest.runner import UNIVERSE_PATTERN
 from swingflow_common.data import Dataset, load
@@ -23,20 +32,23 @@ Universe = Annotated[str, Field(pattern=UNIVERSE_PATTERN)]
 
 
 class TrainOverrides(BaseModel):
-    """Training parameters to change (see `TrainParams`); unset ones keep their default."""
+    """Training parameters to change (see `TrainParams`); unset ones keep their default.
+    Strict types: `true` is not a seed, nor `"3"` a number of folds."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    n_folds: int | None = Field(None, ge=2, le=10, description="Walk-forward folds.")
-    embargo_days: int | None = Field(None, ge=0, le=60, description="Gap after each test fold.")
-    n_estimators: int | None = Field(None, ge=10, le=1000, description="Boosting rounds.")
-    max_depth: int | None = Field(None, ge=1, le=8, description="Tree depth.")
-    learning_rate: float | None = Field(None, gt=0, le=1, description="Shrinkage (eta).")
-    min_child_weight: float | None = Field(None, ge=0, le=100)
-    n_bootstrap: int | None = Field(
+    n_folds: StrictInt | None = Field(None, ge=2, le=10, description="Walk-forward folds.")
+    embargo_days: StrictInt | None = Field(
+        None, ge=0, le=60, description="Gap after each test fold."
+    )
+    n_estimators: StrictInt | None = Field(None, ge=10, le=1000, description="Boosting rounds.")
+    max_depth: StrictInt | None = Field(None, ge=1, le=8, description="Tree depth.")
+    learning_rate: StrictFloat | None = Field(None, gt=0, le=1, description="Shrinkage (eta).")
+    min_child_weight: StrictFloat | None = Field(None, ge=0, le=100)
+    n_bootstrap: StrictInt | None = Field(
         None, ge=0, le=10_000, description="Bootstrap draws of the lift's interval (0: none)."
     )
-    seed: int | None = Field(None, ge=0, le=2**31 - 1)
+    seed: StrictInt | None = Field(None, ge=0, le=2**31 - 1)
 
     def apply(self, base: TrainParams | None = None) -> TrainParams:
         """`base` (default `TrainParams()`) with the fields given here."""
@@ -58,10 +70,17 @@ class TrainRequest(BaseModel):
     )
     start: date | None = Field(None, description="First signal date (default: the data's).")
     end: date | None = Field(None, description="Last date read, labels included.")
-    promote: bool = Field(
+    promote: StrictBool = Field(
         True, description="Promote the model when it beats the promoted one out of sample."
     )
     params: TrainOverrides = Field(default_factory=TrainOverrides)
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _iso_date(cls, value: object) -> object:
+        if value is not None and not isinstance(value, str | date):
+            raise ValueError("a date is written YYYY-MM-DD, not a number")  # no Unix times
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
