@@ -35,7 +35,7 @@ from swingflow_common.messages import ConfirmedSignal
 from swingflow_common.pipeline import confirmation, entry_timing
 from swingflow_common.pipeline.candidates import ATR_KEY, candidates_at, evaluate
 from swingflow_common.pipeline.features import complete_features, setup_features
-from swingflow_common.pipeline.history import rs_ranks, slice_bars, window_groups
+from swingflow_common.pipeline.history import rs_ranks, slice_bars
 from swingflow_common.pipeline.integrate import level_values, passed_rows, total_rows
 from swingflow_common.pipeline.ml_stage import MlOutcome, neutral_ml_stage
 from swingflow_common.pipeline.scoring import RowGetter, clip01_rows, finite_rows, rounded
@@ -72,6 +72,15 @@ class RowsJudged:
 
     orders: dict[int, list[Order]]
     per_session: dict[int, int]
+
+
+def _window_groups(a: int, b: int, lookback: int) -> list[tuple[int, list[int]]]:
+    """`history.window_groups(range(a, b), lookback)`, without a Python step per bar."""
+    idx = np.arange(a, b, dtype=np.int64)
+    starts = np.maximum(0, idx - lookback + 1)
+    uniq, first = np.unique(starts, return_index=True)
+    chunks = np.split(idx, first[1:])
+    return [(s, c.tolist()) for s, c in zip(uniq.tolist(), chunks, strict=True)]
 
 
 def _getter(
@@ -134,7 +143,7 @@ def judge_history_rows(
         bars = OHLCV.from_frame(frame.iloc[:b])
         stamps = ns_index(frame.index[:b])
         rank_values = ranks[symbol].reindex(frame.index[:b]).to_numpy(np.float64)
-        for first, group in window_groups(range(a, b), config.lookback_bars):
+        for first, group in _window_groups(a, b, config.lookback_bars):
             window = slice_bars(bars, first, group[-1] + 1)
             feats = setup_features(window)
             local = np.asarray(group, dtype=np.int64) - first

@@ -181,7 +181,14 @@ def on_bar(
     pending = book.pending_for(bar.symbol)
     held = book.position(bar.symbol)
     if held is not None:
-        book = replace_position(book, held.model_copy(update={"bars_held": held.bars_held + 1}))
+        aged = held.model_copy(update={"bars_held": held.bars_held + 1})
+        found = exit_fill(aged, bar, risk, slippage=slippage)
+        if found is None:  # the usual bar of a held symbol: one copy of the position
+            marked = held.model_copy(
+                update={"bars_held": aged.bars_held, "last_price": bar.close, "last_ts": bar.ts}
+            )
+            return BarOutcome(mark(replace_position(book, marked), bar.symbol, bar.ts))
+        book = replace_position(book, aged)
     elif pending is not None and pending.allocation.ts < bar.ts:
         entry = entry_fill(pending, bar, book, risk, slippage=slippage)
         if isinstance(entry, Cancellation):
