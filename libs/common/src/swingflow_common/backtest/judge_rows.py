@@ -21,13 +21,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from swingflow_common.analysis.base import OHLCV
-from swingflow_common.backtest.bars import ns_index
+from swingflow_common.backtest.bars import EPOCH, ns_index
 from swingflow_common.backtest.simulate import Order
 from swingflow_common.config import StrategyConfig
 from swingflow_common.data.dataset import Dataset, DateLike, to_utc
@@ -53,11 +53,11 @@ class _Found:
     values: npt.NDArray[np.float64]  # (rows, keys): the features at each row
     ranks: list[float | None]
 
-    def signal(self, k: int, ts: pd.Timestamp, config: StrategyConfig) -> ConfirmedSignal:
+    def signal(self, k: int, ts: datetime, config: StrategyConfig) -> ConfirmedSignal:
         """Row `k`'s ConfirmedSignal, by the services' own candidates_at and evaluate."""
         row = {key: self.values[k : k + 1, c] for c, key in enumerate(self.keys)}
         (candidate,) = candidates_at(
-            self.symbol, ts.to_pydatetime(), row, 0, config, self.ranks[k],
+            self.symbol, ts, row, 0, config, self.ranks[k],
             hits=[self.scan.at(k)],
         )  # fmt: skip
         evaluation = evaluate(candidate, config, MlOutcome(neutral_ml_stage(config)))
@@ -103,7 +103,7 @@ def _lazy(found: _Found, k: int, ts_ns: int, config: StrategyConfig,
           scores: tuple[float, float, float, float], total: float,
           close: float, atr: float) -> Order:  # fmt: skip
     stop, target = level_values(close, atr, config)
-    ts = pd.Timestamp(ts_ns, tz="UTC")
+    ts = EPOCH + timedelta(microseconds=ts_ns // 1000)  # bar_time's datetime, cheaper
 
     def build() -> ConfirmedSignal:
         signal = found.signal(k, ts, config)
@@ -114,7 +114,7 @@ def _lazy(found: _Found, k: int, ts_ns: int, config: StrategyConfig,
         return signal
 
     return Order.lazy(
-        symbol=found.symbol, setup=found.setup, ts=ts.to_pydatetime(), total=total,
+        symbol=found.symbol, setup=found.setup, ts=ts, total=total,
         entry=close, stop=stop, target=target, atr=atr, scores=scores, build=build,
     )  # fmt: skip
 

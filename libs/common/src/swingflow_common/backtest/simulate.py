@@ -48,7 +48,7 @@ from swingflow_common.portfolio import (
     open_position,
 )
 from swingflow_common.portfolio.fills import Cancellation, slipped
-from swingflow_common.portfolio.sizing import gate
+from swingflow_common.portfolio.sizing import precheck
 from swingflow_common.progress import Progress, no_progress
 
 Entry = Literal["next_open", "close"]
@@ -229,10 +229,10 @@ class _Loop:
         if ending:
             self.out.rejected["end_of_data"] += 1  # nothing left to trade it on
             return
-        broken = gate(order.symbol, order.ts, order.entry, order.stop, order.target,
-                      self.book, self.risk)  # fmt: skip
-        if broken is not None:  # allocate would reject it so: no need to build the signal
-            self.out.rejected[broken[0]] += 1
+        refused = precheck(order.symbol, order.ts, order.entry, order.stop, order.target,
+                           self.book, self.risk)  # fmt: skip
+        if refused is not None:  # allocate would reject it so: no need to build the signal
+            self.out.rejected[refused] += 1
             return
         self.book, decision = allocate(order.signal, self.book, self.risk)
         if isinstance(decision, Rejection):

@@ -92,6 +92,38 @@ def _gate(signal: ConfirmedSignal, book: Book, risk: RiskSettings) -> Rejection 
     return None if broken is None else _reject(signal, *broken)
 
 
+def quantity_caps(entry: float, stop: float, book: Book, risk: RiskSettings) -> dict[str, int]:
+    """The whole shares allowed by risk, by weight and by cash (see the module docstring)."""
+    equity = book.equity
+    return {
+        "risk": _floor(equity * risk.risk_per_trade / (entry - stop)),
+        "weight": _floor(risk.max_weight_per_symbol * equity / entry),
+        "cash": _floor(book.available_cash / reservation(1, entry, risk)),
+    }
+
+
+def precheck(
+    symbol: str,
+    ts: datetime,
+    entry: float,
+    stop: float,
+    target: float,
+    book: Book,
+    risk: RiskSettings,
+) -> RejectionReason | None:
+    """The reason `size` would reject a signal with these levels, or None when it would
+    allocate: `gate`, then less than one share. For a caller holding many signals (a
+    backtest) that builds a signal's message only when the book takes it."""
+    broken = gate(symbol, ts, entry, stop, target, book, risk)
+    if broken is not None:
+        return broken[0]
+    caps = quantity_caps(entry, stop, book, risk)
+    binding = min(caps, key=lambda k: caps[k])
+    if caps[binding] < 1:
+        return "insufficient_cash" if binding == "cash" else "too_small"
+    return None
+
+
 def size(
     signal: ConfirmedSignal,
     book: Book,
@@ -111,11 +143,7 @@ def size(
     available = book.available_cash
     per_share = signal.entry - signal.stop
     budget = equity * risk.risk_per_trade
-    caps = {
-        "risk": _floor(budget / per_share),
-        "weight": _floor(risk.max_weight_per_symbol * equity / signal.entry),
-        "cash": _floor(available / reservation(1, signal.entry, risk)),
-    }
+    caps = quantity_caps(signal.entry, signal.stop, book, risk)
     binding = min(caps, key=lambda k: caps[k])
     quantity = caps[binding]
     if quantity < 1:
