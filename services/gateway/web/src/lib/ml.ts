@@ -42,7 +42,8 @@ export interface TrainForm {
   start: string;
   end: string;
   promote: boolean;
-  folds: string;
+  /** A number input's v-model gives a number once typed in, '' while empty. */
+  folds: string | number;
 }
 
 /** The Train form as the request body: universes split on commas or spaces, blanks left out. */
@@ -52,8 +53,9 @@ export function trainBody(form: TrainForm): TrainBody {
   if (universes.length) body.universes = universes;
   if (form.start) body.start = form.start;
   if (form.end) body.end = form.end;
-  const folds = Number(form.folds);
-  if (form.folds.trim() && Number.isInteger(folds)) body.params = { n_folds: folds };
+  const text = String(form.folds).trim();
+  const folds = Number(text);
+  if (text && Number.isInteger(folds)) body.params = { n_folds: folds };
   return body;
 }
 

@@ -89,11 +89,12 @@ describe('ML page', () => {
     sessionStorage.setItem(TOKEN_KEY, 's3cret');
     const { wrapper, requests } = await mountWith();
     await wrapper.get('[data-testid="train-universes"]').setValue('synthetic:3x600');
+    await wrapper.get('[data-testid="train-folds"]').setValue('3');
     await wrapper.get('[data-testid="train-form"]').trigger('submit');
     await flushPromises();
     const post = requests.find((r) => r.method === 'POST');
     expect(post?.headers.Authorization).toBe('Bearer s3cret');
-    expect(post?.body).toEqual({ promote: true, universes: ['synthetic:3x600'] });
+    expect(post?.body).toEqual({ promote: true, universes: ['synthetic:3x600'], params: { n_folds: 3 } });
     expect(wrapper.get('[data-testid="train-status"]').text()).toBe('queued');
     expect(wrapper.get('[data-testid="train-button"]').attributes('disabled')).toBeDefined();
 

@@ -36,6 +36,10 @@ describe('a signal’s ML verdict', () => {
 });
 
 describe('the Train form', () => {
+  it('takes the folds as the number input gives them', () => {
+    expect(trainBody({ universes: '', start: '', end: '', promote: true, folds: 3 }).params).toEqual({ n_folds: 3 });
+  });
+
   it('leaves blanks out so the server applies its defaults', () => {
     expect(trainBody({ universes: ' ', start: '', end: '', promote: true, folds: '' })).toEqual({ promote: true });
   });
