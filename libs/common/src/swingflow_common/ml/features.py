@@ -17,20 +17,28 @@ and the strategy config; the ml service computes exactly what training computed.
 
 A value the pipeline did not know (an indicator warming up) is NaN, which XGBoost treats
 as missing.
+
+Two ways to the same matrix: `candidate_features` + `to_matrix` build it row by row (the
+training set is built so, one named row per candidate); `feature_matrix`, what the ml
+service scores, builds it column by column for the whole batch with the stages'
+array-first row functions (`confirmation.score_rows`, `entry_timing.score_rows`). The two
+give the same float64 values bit for bit (a test checks it on real candidates).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
 from swingflow_common.config import KNOWN_SETUPS, StrategyConfig
 from swingflow_common.messages import CandidateSignal
+from swingflow_common.pipeline import confirmation, entry_timing
 from swingflow_common.pipeline.confirmation import confirm
 from swingflow_common.pipeline.entry_timing import time_entry
+from swingflow_common.pipeline.scoring import RowGetter, finite_rows
 
 LEVEL_KEYS: frozenset[str] = frozenset({
     "open", "high", "low", "bb_lower", "bb_middle", "bb_upper", "dc_lower", "dc_middle",
@@ -117,8 +125,83 @@ def to_matrix(rows: Sequence[Mapping[str, float]], names: Sequence[str]) -> Floa
     return matrix
 
 
+def feature_matrix_rows(
+    candidates: Sequence[CandidateSignal], names: Sequence[str], config: StrategyConfig
+) -> FloatMatrix:
+    """The feature array built one candidate at a time (the reference `feature_matrix`
+    must equal, and what the training set is built with)."""
+    return to_matrix([candidate_features(c, config) for c in candidates], names)
+
+
+def _source_keys(names: Sequence[str], seen: Iterable[str]) -> dict[str, str]:
+    """feature name -> the snapshot key it comes from, for the names the snapshots hold."""
+    wanted = set(names)
+    return {
+        _renamed(key): key for key in seen if key not in DROPPED_KEYS and _renamed(key) in wanted
+    }
+
+
+def _subset(get: Callable[[str], FloatMatrix], rows: npt.NDArray[np.bool_]) -> RowGetter:
+    """`get` restricted to the selected rows."""
+    return lambda key: get(key)[rows]
+
+
 def feature_matrix(
     candidates: Sequence[CandidateSignal], names: Sequence[str], config: StrategyConfig
 ) -> FloatMatrix:
-    """The (candidates, names) feature array the model scores."""
-    return to_matrix([candidate_features(c, config) for c in candidates], names)
+    """The (candidates, names) feature array the model scores, for the whole batch at once:
+    one column per snapshot key, the stage scores by the stages' row functions on every
+    row (entry timing per setup). Equal bit for bit to `feature_matrix_rows`."""
+    n = len(candidates)
+    matrix = np.full((n, len(names)), np.nan)
+    if n == 0:
+        return matrix
+    snaps = [c.features for c in candidates]
+    seen: set[str] = set()
+    for snap in snaps:
+        seen.update(snap)
+    if any(_renamed(k) != k and _renamed(k) in seen for k in seen if k not in DROPPED_KEYS):
+        # a snapshot holding both `x` and its renamed feature: the row-wise order decides
+        return feature_matrix_rows(candidates, names, config)
+    cache: dict[str, FloatMatrix] = {}
+
+    def get(key: str) -> FloatMatrix:
+        """A snapshot key over the batch; None, absent or non-finite -> NaN (as `_num`)."""
+        col = cache.get(key)
+        if col is None:
+            raw = np.array([s.get(key) for s in snaps], dtype=np.float64)
+            col = cache[key] = finite_rows(raw)
+        return col
+
+    column = {name: j for j, name in enumerate(names)}
+    close = get("close")
+    priced = close > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        safe_close = np.where(priced, close, 1.0)
+        for name, key in _source_keys(names, seen).items():
+            value = get(key)
+            if key in LEVEL_KEYS:
+                value = np.where(priced, value / safe_close - 1.0, np.nan)
+            elif key in SCALE_KEYS:
+                value = np.where(priced, value / safe_close, np.nan)
+            matrix[:, column[name]] = value
+    stage: dict[str, FloatMatrix] = {
+        "stage_base": np.array([c.base.score for c in candidates], dtype=np.float64),
+        "stage_confirmation": np.array(confirmation.score_rows(get), dtype=np.float64),
+    }
+    setups = np.array([c.setup for c in candidates], dtype=object)
+    timing = np.empty(n)
+    for setup in dict.fromkeys(setups.tolist()):
+        timing[setups == setup] = entry_timing.score_rows(_subset(get, setups == setup), setup)
+    stage["stage_entry_timing"] = timing
+    for setup, name in zip(KNOWN_SETUPS, SETUP_FEATURES, strict=True):
+        stage[name] = (setups == setup).astype(np.float64)
+    fast, slow = get("sma_50"), get("sma_200")
+    known = np.isfinite(close) & np.isfinite(fast) & np.isfinite(slow)
+    votes = (close > slow).astype(np.int64) + (fast > slow).astype(np.int64)
+    stage["regime_trend"] = np.where(known, votes / 2.0, np.nan)
+    for name, values in stage.items():  # after the snapshot's values, as in `candidate_features`
+        j = column.get(name)
+        if j is not None:
+            matrix[:, j] = values
+    return matrix
