@@ -4,7 +4,6 @@ bit, on real candidates of the bundled data."""
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 
@@ -84,5 +83,3 @@ def test_a_snapshot_with_a_key_and_its_renamed_twin_falls_back_to_row_order(
     names = feature_names([candidate_features(twin, CONFIG)])
     assert same_bits(feature_matrix([twin, c], names, CONFIG),
                      feature_matrix_rows([twin, c], names, CONFIG))  # fmt: skip
-
-
