@@ -56,6 +56,19 @@ def test_contributions_add_up_to_the_calibrated_log_odds() -> None:
     assert np.allclose(contributions.sum(axis=1), logit, atol=1e-4)
 
 
+def test_saabas_contributions_add_up_too_and_differ_from_shap() -> None:
+    """The ml service's cheap kind (`exact=False`): also additive, not Shapley values."""
+    data = signal_set(n=600)
+    model = train(data, FAST).model
+    x = data.x[:50]
+    saabas, shap = model.contributions(x, exact=False), model.contributions(x)
+    logit = np.log(model.probabilities(x) / (1 - model.probabilities(x)))
+    assert saabas.shape == shap.shape == (50, 5)
+    assert np.allclose(saabas.sum(axis=1), logit, atol=1e-4)
+    assert np.allclose(saabas[:, -1], shap[:, -1])  # the same bias: the mean margin
+    assert not np.allclose(saabas, shap)
+
+
 def test_a_saved_model_scores_the_same_after_loading(tmp_path: Path) -> None:
     data = signal_set(n=600)
     model = train(data, FAST).model

@@ -5,9 +5,14 @@ with `sigmoid(slope * margin + intercept)` (Platt scaling, fitted on a later hol
 trees never saw). Two numbers are easy to store and hard to overfit on a few hundred
 holdout trades, which is why Platt was chosen over isotonic regression.
 
-Contributions are XGBoost's own SHAP values (`pred_contribs=True`), multiplied by the
-calibration slope, so they add up, with the bias, to the calibrated log-odds: each one
-says how far a feature pushed this candidate's probability up or down.
+Contributions are XGBoost's own (`pred_contribs=True`), multiplied by the calibration
+slope, so they add up, with the bias, to the calibrated log-odds: each one says how far a
+feature pushed this candidate's probability up or down. Two kinds: exact TreeSHAP
+(Shapley values; training's feature importance uses them) and, with `exact=False`,
+XGBoost's `approx_contribs` (Saabas: along each tree's decision path, the change in the
+node's expected value credited to the feature split on), about 10x cheaper, also adding
+up to the margin, but not Shapley values: a feature's credit depends on where in the
+tree it is split. The ml service answers with the cheap kind.
 
 `save` writes XGBoost's own JSON format (never pickle); the feature names, calibration,
 threshold and version travel inside the file as booster attributes, so the file alone
@@ -74,11 +79,12 @@ class ScoringModel:
         """Calibrated P(target before stop) of each row of `x`."""
         return self.calibration(self.margins(x))
 
-    def contributions(self, x: FloatArray) -> FloatArray:
-        """(rows, features + 1) SHAP values in calibrated log-odds; the last column is the
-        bias (with the calibration intercept)."""
-        raw = self.booster.predict(xgb.DMatrix(x, feature_names=list(self.names)),
-                                   pred_contribs=True)  # fmt: skip
+    def contributions(self, x: FloatArray, exact: bool = True) -> FloatArray:
+        """(rows, features + 1) contributions in calibrated log-odds, exact SHAP values or
+        (`exact=False`) Saabas path attributions; the last column is the bias (with the
+        calibration intercept). Either kind adds up to the calibrated log-odds."""
+        matrix = xgb.DMatrix(x, feature_names=list(self.names), nthread=1)
+        raw = self.booster.predict(matrix, pred_contribs=True, approx_contribs=not exact)
         out: FloatArray = np.asarray(raw, dtype=np.float64) * self.calibration.slope
         out[:, -1] += self.calibration.intercept
         return out

@@ -1,8 +1,16 @@
 """A trained model as an `MlScorer`: a batch of candidates in, one `MlPredictReply` out.
 
-The batch is scored at once: one feature matrix, one `inplace_predict` for the
-probabilities, one DMatrix for the SHAP contributions, and the top contributions of each
-candidate picked with one argsort. The ml service answers `ml.predict` with it, and the
+The batch is scored at once: one feature matrix (built column by column, the stage scores
+by the stages' row functions over the batch), one `inplace_predict` for the probabilities
+(one thread: a service shares its cores), one DMatrix for the contributions, and the top
+contributions of each candidate picked with one argsort.
+
+The contributions answered are Saabas path attributions (XGBoost's `approx_contribs`), not
+exact SHAP values: about 10x cheaper, and like SHAP they add up, with the bias, to the
+calibrated log-odds of the probability. On the bench's 1,000 real candidates the largest
+one is the same feature as exact SHAP's for about two in three candidates, and four of
+the five largest are the same features on average. Training's feature importance stays
+exact SHAP. The ml service answers `ml.predict` with it, and the
 CLI or a backtest can score candidates in-process with the same object.
 """
 
@@ -12,6 +20,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 from swingflow_common.config import StrategyConfig
 from swingflow_common.messages import (
@@ -21,9 +30,17 @@ from swingflow_common.messages import (
     MlPredictReply,
 )
 from swingflow_common.ml.features import feature_matrix
+from swingflow_common.ml.model import FloatArray as FloatMatrix
 from swingflow_common.ml.model import ScoringModel
 
 TOP_CONTRIBUTIONS = 5
+
+
+def top_features(contrib: FloatMatrix, k: int) -> npt.NDArray[np.intp]:
+    """Per row, the columns of the `k` largest |contributions|, largest first (ties: the
+    lower column first)."""
+    out: npt.NDArray[np.intp] = np.argsort(-np.abs(contrib), axis=1, kind="stable")[:, :k]
+    return out
 
 
 class ModelScorer:
@@ -41,33 +58,45 @@ class ModelScorer:
         return self.model.version
 
     def predict(self, candidates: Sequence[CandidateSignal]) -> MlPredictReply:
-        """Calibrated probabilities and each candidate's strongest SHAP contributions."""
+        """Calibrated probabilities and each candidate's strongest contributions."""
         if not candidates:
             return MlPredictReply(model_version=self.version, predictions=())
         x = feature_matrix(candidates, self.model.names, self.config)
         probability = np.clip(self.model.probabilities(x), 0.0, 1.0)
-        shap = self.model.contributions(x)[:, :-1]
-        top = np.argsort(-np.abs(shap), axis=1, kind="stable")[:, : self.top]
+        contrib = self.model.contributions(x, exact=False)[:, :-1]
+        top = top_features(contrib, self.top)
+        return self.reply(candidates, x, probability, contrib, top)
+
+    def reply(
+        self,
+        candidates: Sequence[CandidateSignal],
+        x: FloatMatrix,
+        probability: FloatMatrix,
+        contrib: FloatMatrix,
+        top: npt.NDArray[np.intp],
+    ) -> MlPredictReply:
+        """The reply objects (timed apart by the benchmark)."""
         names = self.model.names
-        predictions = []
-        for i, candidate in enumerate(candidates):
+        # Python floats for the whole batch at once, not one numpy scalar at a time
+        values = np.take_along_axis(x, top, axis=1).tolist()
+        pushes = np.take_along_axis(contrib, top, axis=1).tolist()
+        features = [[names[j] for j in row] for row in top.tolist()]
+        construct = FeatureContribution.model_construct
+        predictions = [
             # Built without re-validation: every value here is already a checked float.
-            contributions = tuple(
-                FeatureContribution.model_construct(
-                    feature=names[j],
-                    value=float(x[i, j]) if math.isfinite(x[i, j]) else None,
-                    contribution=float(shap[i, j]),
-                )
-                for j in top[i]
+            MlPrediction.model_construct(
+                signal_id=candidate.id,
+                probability=p,
+                neutral=False,
+                contributions=tuple(
+                    construct(feature=f, value=v if math.isfinite(v) else None, contribution=c)
+                    for f, v, c in zip(feature_row, value_row, push_row, strict=True)
+                ),
             )
-            predictions.append(
-                MlPrediction.model_construct(
-                    signal_id=candidate.id,
-                    probability=float(probability[i]),
-                    neutral=False,
-                    contributions=contributions,
-                )
+            for candidate, p, feature_row, value_row, push_row in zip(
+                candidates, probability.tolist(), features, values, pushes, strict=True
             )
+        ]
         return MlPredictReply.model_construct(
             model_version=self.version, predictions=tuple(predictions)
         )
