@@ -21,12 +21,11 @@ from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
+from pydantic import TypeAdapter
 
 from swingflow_common.config import StrategyConfig
 from swingflow_common.messages import (
     CandidateSignal,
-    FeatureContribution,
-    MlPrediction,
     MlPredictReply,
 )
 from swingflow_common.ml.features import feature_matrix
@@ -34,6 +33,7 @@ from swingflow_common.ml.model import FloatArray as FloatMatrix
 from swingflow_common.ml.model import ScoringModel
 
 TOP_CONTRIBUTIONS = 5
+REPLY: TypeAdapter[MlPredictReply] = TypeAdapter(MlPredictReply)
 
 
 def top_features(contrib: FloatMatrix, k: int) -> npt.NDArray[np.intp]:
@@ -81,22 +81,18 @@ class ModelScorer:
         values = np.take_along_axis(x, top, axis=1).tolist()
         pushes = np.take_along_axis(contrib, top, axis=1).tolist()
         features = [[names[j] for j in row] for row in top.tolist()]
-        construct = FeatureContribution.model_construct
-        predictions = [
-            # Built without re-validation: every value here is already a checked float.
-            MlPrediction.model_construct(
-                signal_id=candidate.id,
-                probability=p,
-                neutral=False,
-                contributions=tuple(
-                    construct(feature=f, value=v if math.isfinite(v) else None, contribution=c)
-                    for f, v, c in zip(feature_row, value_row, push_row, strict=True)
-                ),
-            )
-            for candidate, p, feature_row, value_row, push_row in zip(
-                candidates, probability.tolist(), features, values, pushes, strict=True
-            )
-        ]
-        return MlPredictReply.model_construct(
-            model_version=self.version, predictions=tuple(predictions)
-        )
+        # One validation of plain dicts in pydantic's core: cheaper than building the
+        # 6 objects per candidate in Python with model_construct, and checked.
+        return REPLY.validate_python({
+            "model_version": self.version,
+            "predictions": [
+                {"signal_id": candidate.id, "probability": p, "neutral": False,
+                 "contributions": [
+                     {"feature": f, "value": v if math.isfinite(v) else None, "contribution": c}
+                     for f, v, c in zip(feature_row, value_row, push_row, strict=True)
+                 ]}
+                for candidate, p, feature_row, value_row, push_row in zip(
+                    candidates, probability.tolist(), features, values, pushes, strict=True
+                )
+            ],
+        })  # fmt: skip
