@@ -184,10 +184,14 @@ def judge_history_rows(
                     symbol, scan.setup, scan.take(rows[chosen]), keys, values,
                     [None if math.isnan(r) else r for r in rank_rows[chosen].tolist()],
                 )  # fmt: skip
-                for k, j in enumerate(chosen.tolist()):
-                    ns = int(sessions[j])
-                    triple = (float(base[j]), float(conf[j]), float(ml[j]), float(timing[j]))
-                    order = _lazy(found, k, ns, config, triple, min(totals[j], 1.0),
-                                  float(close_all[rows[j]]), float(atr_all[rows[j]]))  # fmt: skip
+                picked = zip(
+                    sessions[chosen].tolist(), base[chosen].tolist(), conf[chosen].tolist(),
+                    ml[chosen].tolist(), timing[chosen].tolist(), chosen.tolist(),
+                    close_all[rows[chosen]].tolist(), atr_all[rows[chosen]].tolist(),
+                    strict=True,
+                )  # fmt: skip
+                for k, (ns, b_, c_, m_, t_, j, close, atr) in enumerate(picked):
+                    order = _lazy(found, k, ns, config, (b_, c_, m_, t_),
+                                  min(totals[j], 1.0), close, atr)  # fmt: skip
                     orders.setdefault(ns, []).append(order)
     return RowsJudged(orders, per_session)

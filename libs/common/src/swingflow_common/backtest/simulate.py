@@ -273,10 +273,14 @@ def equity_points(
 ) -> list[EquityPoint]:
     """The simulation's daily marks with the buy-and-hold curve beside them."""
     days = pd.DatetimeIndex(sessions.view("datetime64[ns]")).date
+    # every value is already a date or a float: no validation needed, one point a session
     return [
-        EquityPoint(day=d, equity=e, cash=c, exposure=min(1.0, max(0.0, x)), benchmark=float(b))
-        for d, (e, c, x), b in zip(days, sim.equity, benchmark, strict=True)
-    ]
+        EquityPoint.model_construct(
+            day=d, equity=float(e), cash=float(c), exposure=min(1.0, max(0.0, float(x))),
+            benchmark=b,
+        )
+        for d, (e, c, x), b in zip(days, sim.equity, benchmark.tolist(), strict=True)
+    ]  # fmt: skip
 
 
 def session_of(ts: datetime) -> int:
