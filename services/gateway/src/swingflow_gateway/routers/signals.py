@@ -61,6 +61,7 @@ async def list_signals(  # the answer is built (and validated) here, then sent a
         str | None,
         Query(
             max_length=MAX_CURSOR,
+            pattern=r"^[A-Za-z0-9_-]+$",  # base64url, unpadded
             description="A previous page's `next_cursor`: the page after it (with offset 0).",
         ),
     ] = None,
