@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from swingflow_common.db import engine_from_url, migrate_async, normalize_url, session_factory
@@ -56,6 +57,49 @@ async def test_two_writers_on_one_sqlite_file_both_succeed(tmp_path: Path) -> No
         for engine in engines:
             await engine.dispose()
     assert rows == 80
+
+
+def _bar(symbol: str, day: int) -> Bar:
+    ts = datetime(2024, 1, 1, tzinfo=UTC) + timedelta(days=day)
+    return Bar(symbol=symbol, ts=ts, open=10, high=11, low=9, close=10, volume=day)
+
+
+async def test_a_read_then_write_unit_of_work_needs_an_immediate_sqlite_transaction(
+    tmp_path: Path,
+) -> None:
+    """Deferred: a transaction that read before another process committed cannot write.
+    Immediate: it holds the write lock from its start, so the other writer waits instead."""
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    await migrate_async(url)
+    other, deferred, immediate = (engine_from_url(url), engine_from_url(url),
+                                  engine_from_url(url, immediate=True))  # fmt: skip
+    count = sa.text("SELECT count(*) FROM bars")
+    try:
+        async with session_factory(deferred)() as session:
+            await session.begin()
+            await session.execute(count)  # the read: a WAL snapshot
+            async with session_factory(other).begin() as writer:
+                await repo.upsert_bars(writer, [_bar("MSFT", 0)])
+            with pytest.raises(sa.exc.OperationalError, match="database is locked"):
+                await repo.upsert_bars(session, [_bar("AAPL", 0)])
+            await session.rollback()
+
+        async def other_writes() -> None:
+            async with session_factory(other).begin() as writer:
+                await repo.upsert_bars(writer, [_bar("MSFT", 1)])
+
+        async with session_factory(immediate).begin() as session:
+            await session.execute(count)
+            waiting = asyncio.create_task(other_writes())  # blocks on the lock meanwhile
+            await asyncio.sleep(0.05)
+            await repo.upsert_bars(session, [_bar("AAPL", 1)])
+        await waiting
+        async with other.connect() as connection:
+            rows = (await connection.exec_driver_sql("SELECT symbol FROM bars")).scalars().all()
+    finally:
+        for engine in (other, deferred, immediate):
+            await engine.dispose()
+    assert sorted(rows) == ["AAPL", "MSFT", "MSFT"]
 
 
 async def test_a_failed_transaction_leaves_nothing_behind(tmp_path: Path) -> None:

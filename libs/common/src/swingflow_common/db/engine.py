@@ -60,8 +60,21 @@ def _on_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN")
 
 
-def engine_from_url(url: str | URL, **engine_options: Any) -> AsyncEngine:
-    """An AsyncEngine for `url`; for a SQLite file, its folder is created first."""
+def _on_begin_immediate(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def engine_from_url(
+    url: str | URL, *, immediate: bool = False, **engine_options: Any
+) -> AsyncEngine:
+    """An AsyncEngine for `url`; for a SQLite file, its folder is created first.
+
+    `immediate=True`: each SQLite transaction takes the write lock as it begins (waiting up
+    to the busy timeout), for a unit of work that reads and then writes while other
+    processes write. A plain (deferred) one that read first fails at its first write with
+    "database is locked" if another writer committed since its read, whatever the busy
+    timeout (WAL keeps its snapshot). No effect on PostgreSQL.
+    """
     parsed = normalize_url(url)
     path = _sqlite_file(parsed)
     if path is not None:
@@ -71,7 +84,7 @@ def engine_from_url(url: str | URL, **engine_options: Any) -> AsyncEngine:
     engine = create_async_engine(parsed, **engine_options)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
-        event.listen(engine.sync_engine, "begin", _on_begin)
+        event.listen(engine.sync_engine, "begin", _on_begin_immediate if immediate else _on_begin)
     return engine
 
 

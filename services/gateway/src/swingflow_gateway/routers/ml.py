@@ -19,6 +19,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 
 from swingflow_common import subjects
 from swingflow_common.config import StrategyConfig, load_config
+from swingflow_common.db import engine_from_url, session_factory
 from swingflow_common.messages import JobProgress
 from swingflow_common.ml import registry
 from swingflow_common.ml.request import TrainRequest
@@ -110,8 +111,14 @@ async def start_training(
 
     async def finish(value: tuple[StrategyConfig, Trained]) -> str:
         config, trained = value
-        recorded = await record(trained.result, config, resources.sessions,
-                                datetime.now(UTC), body.promote)  # fmt: skip
+        # `record` reads the promoted model, then writes: on SQLite shared with the running
+        # services it must hold the write lock from the start (engine_from_url docstring)
+        engine = engine_from_url(resources.settings.database_url, immediate=True)
+        try:
+            recorded = await record(trained.result, config, session_factory(engine),
+                                    datetime.now(UTC), body.promote)  # fmt: skip
+        finally:
+            await engine.dispose()
         log.info("model trained", extra={"version": recorded.version,
                                          "promoted": recorded.promoted})  # fmt: skip
         if recorded.update is not None:
