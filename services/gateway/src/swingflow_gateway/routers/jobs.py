@@ -10,12 +10,13 @@ from fastapi import APIRouter, HTTPException, Path, Query, status
 
 from swingflow_common.messages import JobProgress
 from swingflow_gateway.deps import ResourcesDep
+from swingflow_gateway.routers import ERRORS
 from swingflow_gateway.schemas import ErrorOut
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 
 
-@router.get("", response_model=list[JobProgress])
+@router.get("", response_model=list[JobProgress], responses=ERRORS)
 async def list_jobs(
     resources: ResourcesDep, limit: Annotated[int, Query(ge=1, le=200)] = 50
 ) -> list[JobProgress]:
@@ -26,7 +27,10 @@ async def list_jobs(
 @router.get(
     "/{job_id}",
     response_model=JobProgress,
-    responses={404: {"model": ErrorOut, "description": "No such job (or forgotten)."}},
+    responses={
+        **ERRORS,
+        404: {"model": ErrorOut, "description": "No such job (or forgotten)."},
+    },
 )
 async def get_job(
     resources: ResourcesDep,
