@@ -10,43 +10,17 @@ worker threads.
 
 from __future__ import annotations
 
-import io
 import math
-import re
-import threading
 from collections.abc import Mapping, Sequence
-from importlib import resources
 
-import jinja2
-import matplotlib as mpl
-import numpy as np
 from markupsafe import Markup
-from matplotlib.figure import Figure
 
 from swingflow_common.backtest.metrics import METRIC_NAMES
 from swingflow_common.backtest.result import BacktestResult, BacktestTrade, EquityPoint, Metrics
+from swingflow_common.svg_plots import equity_days, new_figure, plot_style, svg, templates
 
-_RENDER_LOCK = threading.Lock()
-_XML_PROLOGUE = re.compile(r"^.*?(?=<svg)", re.DOTALL)
 WF_PREFERRED = ("total_return", "cagr", "sharpe", "max_drawdown", "trades", "win_rate")
-
-_env = jinja2.Environment(
-    loader=jinja2.FunctionLoader(
-        lambda name: resources.files(__package__).joinpath(name).read_text("utf-8")
-    ),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-)
-
-
-def _svg(figure: Figure, title: str) -> Markup:
-    buffer = io.StringIO()
-    with mpl.rc_context({"svg.hashsalt": title}):  # ids unique per figure, and repeatable
-        figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
-    svg = _XML_PROLOGUE.sub("", buffer.getvalue(), count=1)
-    # the SVG is matplotlib's, whose text is XML-escaped; label it for screen readers
-    label = str(Markup.escape(title))
-    return Markup(svg.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1))
+_env = templates(__package__)
 
 
 def _text(value: str) -> str:
@@ -54,25 +28,15 @@ def _text(value: str) -> str:
     return value.replace("$", r"\$")
 
 
-def _figure(height: float = 3.0) -> Figure:
-    figure = Figure(figsize=(9.0, height), layout="constrained")
-    figure.add_subplot()
-    return figure
-
-
-def _days(equity: Sequence[EquityPoint]) -> np.ndarray:
-    return np.array([p.day for p in equity], dtype="datetime64[D]")
-
-
 def equity_plot(equity: Sequence[EquityPoint]) -> Markup:
-    figure = _figure()
+    figure = new_figure()
     axes = figure.axes[0]
-    days = _days(equity)
+    days = equity_days(equity)
     axes.plot(days, [p.equity for p in equity], label="strategy", color="#1f77b4")
     axes.plot(days, [p.benchmark for p in equity], label="buy and hold", color="#999999")
     axes.set_ylabel("equity")
     axes.legend(loc="upper left")
-    return _svg(figure, "equity against buy and hold")
+    return svg(figure, "equity against buy and hold")
 
 
 def drawdowns(equity: Sequence[EquityPoint]) -> list[float]:
@@ -86,16 +50,16 @@ def drawdowns(equity: Sequence[EquityPoint]) -> list[float]:
 
 
 def drawdown_plot(equity: Sequence[EquityPoint]) -> Markup:
-    figure = _figure(2.2)
+    figure = new_figure(2.2)
     axes = figure.axes[0]
     values = [100.0 * d for d in drawdowns(equity)]
-    axes.fill_between(_days(equity), values, 0.0, color="#d62728", alpha=0.4)
+    axes.fill_between(equity_days(equity), values, 0.0, color="#d62728", alpha=0.4)
     axes.set_ylabel("drawdown %")
-    return _svg(figure, "drawdown")
+    return svg(figure, "drawdown")
 
 
 def pnl_histogram(trades: Sequence[BacktestTrade]) -> Markup:
-    figure = _figure(2.6)
+    figure = new_figure(2.6)
     axes = figure.axes[0]
     pnl = [t.pnl for t in trades]
     bins = max(5, min(40, len(pnl) // 3))
@@ -104,7 +68,7 @@ def pnl_histogram(trades: Sequence[BacktestTrade]) -> Markup:
     axes.set_xlabel("trade P&L")
     axes.set_ylabel("trades")
     axes.legend()
-    return _svg(figure, "trade P&L distribution")
+    return svg(figure, "trade P&L distribution")
 
 
 def group_pnl_plot(trades: Sequence[BacktestTrade], key: str, title: str) -> Markup:
@@ -112,13 +76,13 @@ def group_pnl_plot(trades: Sequence[BacktestTrade], key: str, title: str) -> Mar
     for trade in trades:
         name = str(getattr(trade, key))
         totals[name] = totals.get(name, 0.0) + trade.pnl
-    figure = _figure(0.6 + 0.35 * max(1, len(totals)))
+    figure = new_figure(0.6 + 0.35 * max(1, len(totals)))
     axes = figure.axes[0]
     names = sorted(totals, key=lambda n: totals[n])
     colors = ["#2ca02c" if totals[n] > 0 else "#d62728" for n in names]
     axes.barh([_text(n) for n in names], [totals[n] for n in names], color=colors)
     axes.set_xlabel("net P&L")
-    return _svg(figure, title)
+    return svg(figure, title)
 
 
 def monthly_table(monthly: Mapping[str, float]) -> list[tuple[int, list[float | None]]]:
@@ -176,13 +140,7 @@ def _wf_columns(result: BacktestResult) -> list[str]:
 def render_html(result: BacktestResult) -> str:
     """The report of `result` as one HTML document."""
     trades, equity = result.trades, result.equity
-    # rc settings are global: one render at a time
-    with (
-        _RENDER_LOCK,
-        mpl.rc_context(
-            {"svg.fonttype": "none", "font.size": 9, "axes.grid": True, "grid.alpha": 0.3}
-        ),
-    ):
+    with plot_style():
         plots = {
             "equity": equity_plot(equity) if equity else None,
             "drawdown": drawdown_plot(equity) if equity else None,

@@ -5,49 +5,16 @@ autoescaped jinja2 template, no script and nothing fetched).
 
 from __future__ import annotations
 
-import io
-import re
-import threading
-from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
-import jinja2
-import matplotlib as mpl
-import numpy as np
 from markupsafe import Markup
-from matplotlib.figure import Figure
 
 from swingflow_common.backtest.metrics import METRIC_NAMES
 from swingflow_common.backtest.report import drawdowns, fmt
 from swingflow_common.backtest.result import EquityPoint
 from swingflow_common.ml.validation import ValidationReport
-
-# The figure and SVG steps below follow backtest.report's (private there): matplotlib's
-# object API, inline SVG without its XML prologue, rc settings changed only under a lock.
-_RENDER_LOCK = threading.Lock()
-_XML_PROLOGUE = re.compile(r"^.*?(?=<svg)", re.DOTALL)
-
-
-def _figure(height: float = 3.0) -> Figure:
-    figure = Figure(figsize=(9.0, height), layout="constrained")
-    figure.add_subplot()
-    return figure
-
-
-def _days(equity: Sequence[EquityPoint]) -> np.ndarray:
-    return np.array([p.day for p in equity], dtype="datetime64[D]")
-
-
-def _svg(figure: Figure, title: str) -> Markup:
-    buffer = io.StringIO()
-    with mpl.rc_context({"svg.hashsalt": title}):  # ids unique per figure, and repeatable
-        figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
-    svg = _XML_PROLOGUE.sub("", buffer.getvalue(), count=1)
-    label = str(Markup.escape(title))
-    return Markup(svg.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1))
-
+from swingflow_common.svg_plots import equity_days, new_figure, plot_style, svg, templates
 
 HEADLINE = (
     "total_return", "cagr", "sharpe", "sortino", "max_drawdown", "volatility", "exposure",
@@ -56,35 +23,33 @@ HEADLINE = (
 )  # fmt: skip
 NEUTRAL, ML, BENCH = "#7f7f7f", "#1f77b4", "#bbbbbb"
 
-_env = jinja2.Environment(
-    loader=jinja2.FunctionLoader(
-        lambda name: resources.files(__package__).joinpath(name).read_text("utf-8")
-    ),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-)
+_env = templates(__package__)
 
 
 def equity_plot(neutral: list[EquityPoint], ml: list[EquityPoint]) -> Markup:
     """Both arms' equity with buy and hold of the same universe."""
-    figure = _figure()
+    figure = new_figure()
     axes = figure.axes[0]
-    axes.plot(_days(neutral), [p.benchmark for p in neutral], label="buy and hold", color=BENCH)
-    axes.plot(_days(neutral), [p.equity for p in neutral], label="ML neutral", color=NEUTRAL)
-    axes.plot(_days(ml), [p.equity for p in ml], label="with the model", color=ML)
+    axes.plot(
+        equity_days(neutral), [p.benchmark for p in neutral], label="buy and hold", color=BENCH
+    )
+    axes.plot(equity_days(neutral), [p.equity for p in neutral], label="ML neutral", color=NEUTRAL)
+    axes.plot(equity_days(ml), [p.equity for p in ml], label="with the model", color=ML)
     axes.set_ylabel("equity")
     axes.legend(loc="upper left")
-    return _svg(figure, "equity of both arms against buy and hold")
+    return svg(figure, "equity of both arms against buy and hold")
 
 
 def drawdown_plot(neutral: list[EquityPoint], ml: list[EquityPoint]) -> Markup:
-    figure = _figure(2.2)
+    figure = new_figure(2.2)
     axes = figure.axes[0]
     for points, label, color in ((neutral, "ML neutral", NEUTRAL), (ml, "with the model", ML)):
-        axes.plot(_days(points), [100.0 * d for d in drawdowns(points)], label=label, color=color)
+        axes.plot(
+            equity_days(points), [100.0 * d for d in drawdowns(points)], label=label, color=color
+        )
     axes.set_ylabel("drawdown %")
     axes.legend(loc="lower left")
-    return _svg(figure, "drawdown of both arms")
+    return svg(figure, "drawdown of both arms")
 
 
 def _difference(a: float | None, b: float | None) -> float | None:
@@ -94,12 +59,7 @@ def _difference(a: float | None, b: float | None) -> float | None:
 def render_html(report: ValidationReport) -> str:
     """The report as one HTML document."""
     neutral, ml = list(report.neutral.equity), list(report.ml.equity)
-    with (
-        _RENDER_LOCK,
-        mpl.rc_context(
-            {"svg.fonttype": "none", "font.size": 9, "axes.grid": True, "grid.alpha": 0.3}
-        ),
-    ):
+    with plot_style():
         plots = {
             "equity": equity_plot(neutral, ml) if neutral else None,
             "drawdown": drawdown_plot(neutral, ml) if neutral else None,
