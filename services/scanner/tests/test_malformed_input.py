@@ -63,7 +63,7 @@ MALFORMED: list[tuple[bytes, str, str]] = [
     (bad(high=8.0), "high 8.0 is below low 9.0", INVALID),
     (
         bad().replace(b'"close": 10.5', b'"close": NaN'),
-        "close: Value error, must be a finite number",
+        "close: Input should be a finite number",
         INVALID,
     ),
     (bad(open=1e12, high=1e12), "open: Input should be less than or equal to 10000000", INVALID),

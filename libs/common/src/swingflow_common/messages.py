@@ -8,7 +8,7 @@ sent as the JetStream `Nats-Msg-Id` header so a republished message is dropped.
 
 from __future__ import annotations
 
-import math
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -36,10 +36,16 @@ STAGE_NAMES: tuple[StageName, ...] = (
 Interval = Literal["1m", "5m", "15m", "30m", "1h", "1d", "1w"]
 
 
-def _symbol(value: str) -> str:
-    import re
+# The checks run once per field of every decoded message (1,000 candidates a request,
+# every bar a scanner reads), so they are pydantic-core's own (Rust) where it has one:
+# `allow_inf_nan=False` instead of a Python finiteness check (2 us a bar saved). The
+# symbol's pattern stays a Python check, compiled once, for its plain-words error (the
+# Rust `pattern` would answer with the regex; it would save 0.1 us a symbol).
+_SYMBOL = re.compile(r"[A-Z0-9][A-Z0-9._\-]{0,15}")
 
-    if not re.fullmatch(r"[A-Z0-9][A-Z0-9._\-]{0,15}", value):
+
+def _symbol(value: str) -> str:
+    if _SYMBOL.fullmatch(value) is None:
         raise ValueError(
             f"symbol {value!r} must be 1-16 upper-case letters, digits, '.', '_' or '-'"
         )
@@ -50,16 +56,10 @@ def _utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-def _finite(value: float) -> float:
-    if not math.isfinite(value):
-        raise ValueError("must be a finite number")
-    return value
-
-
 Symbol = Annotated[str, AfterValidator(_symbol)]
 UtcTime = Annotated[AwareDatetime, AfterValidator(_utc)]
-Price = Annotated[float, AfterValidator(_finite), Field(gt=0, le=MAX_PRICE)]
-Volume = Annotated[float, AfterValidator(_finite), Field(ge=0, le=MAX_VOLUME)]
+Price = Annotated[float, Field(gt=0, le=MAX_PRICE, allow_inf_nan=False)]
+Volume = Annotated[float, Field(ge=0, le=MAX_VOLUME, allow_inf_nan=False)]
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
@@ -107,7 +107,7 @@ class Tick(Message):
     symbol: Symbol
     ts: UtcTime
     price: Price
-    size: Annotated[float, AfterValidator(_finite), Field(gt=0, le=MAX_VOLUME)]
+    size: Annotated[float, Field(gt=0, le=MAX_VOLUME, allow_inf_nan=False)]
 
 
 class StageScore(Message):

@@ -171,6 +171,26 @@ def test_bad_bar_is_refused_with_a_reason(change: dict[str, object]) -> None:
     assert str(err.value)
 
 
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity"])
+@pytest.mark.parametrize("field", ["open", "high", "low", "close", "volume"])
+def test_a_non_finite_price_or_volume_is_refused_by_name(field: str, value: str) -> None:
+    """NaN and infinities are refused as such, whatever the range check would say."""
+    good = json.loads(examples()[0].model_dump_json())
+    raw = json.dumps({**good, field: 1234.5}).replace("1234.5", value)
+    with pytest.raises(ValidationError) as err:
+        m.decode(raw)
+    assert [(e["loc"], e["msg"]) for e in err.value.errors()] == [
+        (("bar", field), "Input should be a finite number")
+    ]
+
+
+def test_a_bad_symbol_is_refused_in_plain_words() -> None:
+    good = json.loads(examples()[0].model_dump_json())
+    with pytest.raises(ValidationError) as err:
+        m.decode(json.dumps({**good, "symbol": "aa pl"}))
+    assert "symbol 'aa pl' must be 1-16 upper-case letters, digits" in str(err.value)
+
+
 def test_json_schemas_match_the_snapshot() -> None:
     """A change to a message's schema must be deliberate: update schemas.json with it
     (run this file with SWINGFLOW_UPDATE_SCHEMAS=1) and bump schema_version if it breaks."""
