@@ -83,3 +83,40 @@ def test_a_snapshot_with_a_key_and_its_renamed_twin_falls_back_to_row_order(
     names = feature_names([candidate_features(twin, CONFIG)])
     assert same_bits(feature_matrix([twin, c], names, CONFIG),
                      feature_matrix_rows([twin, c], names, CONFIG))  # fmt: skip
+
+
+def test_one_snapshot_layout_with_unknown_values_equals_the_rows(
+    real_candidates: list[CandidateSignal],
+) -> None:
+    """The scanner's case, every snapshot listing the same keys in the same order (read
+    as one array), here with None, NaN and infinities in some rows."""
+    cands = []
+    for i, c in enumerate(real_candidates[:150]):
+        snap = dict(c.features)  # same keys, same order
+        keys = list(snap)
+        snap[keys[i % len(keys)]] = None
+        snap[keys[(i * 3) % len(keys)]] = [float("inf"), float("-inf"), float("nan")][i % 3]
+        if i % 7 == 0:
+            snap["close"] = None
+        cands.append(c.model_copy(update={"features": snap}))
+    assert len({tuple(c.features) for c in cands}) == 1
+    names = feature_names(candidate_features(c, CONFIG) for c in cands)
+    assert same_bits(feature_matrix(cands, names, CONFIG),
+                     feature_matrix_rows(cands, names, CONFIG))  # fmt: skip
+
+
+def test_the_same_keys_in_another_order_and_empty_snapshots(
+    real_candidates: list[CandidateSignal],
+) -> None:
+    cands = real_candidates[:60]
+    shuffled = [
+        c.model_copy(update={"features": dict(reversed(c.features.items()))}) if i % 2 else c
+        for i, c in enumerate(cands)
+    ]
+    names = feature_names(candidate_features(c, CONFIG) for c in cands)
+    batch = feature_matrix(shuffled, names, CONFIG)
+    assert same_bits(batch, feature_matrix_rows(shuffled, names, CONFIG))
+    assert same_bits(batch, feature_matrix(cands, names, CONFIG))
+    empty = [c.model_copy(update={"features": {}}) for c in cands[:5]]
+    assert same_bits(feature_matrix(empty, names, CONFIG),
+                     feature_matrix_rows(empty, names, CONFIG))  # fmt: skip
