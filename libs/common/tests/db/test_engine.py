@@ -21,17 +21,17 @@ def test_plain_urls_get_their_async_driver() -> None:
     assert normalize_url("postgresql+asyncpg://u@h/db").drivername == "postgresql+asyncpg"
 
 
-async def test_sqlite_uses_wal_a_busy_timeout_and_foreign_keys(tmp_path: Path) -> None:
+async def test_sqlite_uses_wal_a_busy_timeout_foreign_keys_and_normal_sync(tmp_path: Path) -> None:
     engine = engine_from_url(f"sqlite:///{tmp_path / 'x.db'}")
     try:
         async with engine.connect() as connection:
             pragmas = [
                 (await connection.exec_driver_sql(f"PRAGMA {name}")).scalar()
-                for name in ("journal_mode", "busy_timeout", "foreign_keys")
+                for name in ("journal_mode", "busy_timeout", "foreign_keys", "synchronous")
             ]
     finally:
         await engine.dispose()
-    assert pragmas == ["wal", 30_000, 1]
+    assert pragmas == ["wal", 30_000, 1, 1]  # synchronous 1 = NORMAL (FULL would be 2)
 
 
 async def test_two_writers_on_one_sqlite_file_both_succeed(tmp_path: Path) -> None:
