@@ -7,10 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import nats
+import numpy as np
+import pytest
 from faststream.nats import TestApp
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 from prometheus_client import REGISTRY
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from swingflow_common import subjects
@@ -37,6 +40,11 @@ def refused() -> float:
     )
 
 
+def scored(neutral: bool) -> float:
+    labels = {"neutral": str(neutral).lower()}
+    return REGISTRY.get_sample_value("swingflow_ml_predictions_total", labels) or 0.0
+
+
 async def test_the_promoted_model_answers_from_the_start(
     js: JetStreamContext, nats_url: str, database_url: str,
     db_sessions: async_sessionmaker[AsyncSession], tmp_path: Path,
@@ -44,12 +52,14 @@ async def test_the_promoted_model_answers_from_the_start(
     await registered(db_sessions, tmp_path, "m-old", promote=False)
     row = await registered(db_sessions, tmp_path, "m-promoted", promote=True)
     settings = Settings(nats_url=nats_url, database_url=database_url)
+    scored_before = scored(neutral=False)
     async with TestApp(build_app(settings)):
         client = await nats.connect(nats_url)
         reply = await ask(client)
         await client.drain()
 
     assert reply.model_version == row.version == "m-promoted"
+    assert scored(neutral=False) == scored_before + 2  # counted without the reply objects
     low, high = reply.predictions
     assert (low.signal_id, high.signal_id) == (LOW.id, HIGH.id)
     assert not low.neutral
@@ -105,3 +115,41 @@ def test_a_batch_is_scored_at_once_in_the_order_given() -> None:
     again = MlPredictReply.model_validate_json(reply.model_dump_json())  # valid on the wire
     assert again == reply
     assert all(len(p.contributions) == 5 for p in again.predictions)
+
+
+def test_the_json_answer_is_the_reply_objects_bytes() -> None:
+    """`predict_json` (what the service sends) is `predict(...).model_dump_json()` byte for
+    byte, and decodes to the same valid reply; unknown feature values (None) included."""
+    from swingflow_common.ml.scorer import ModelScorer
+
+    from .models import CONFIG
+
+    batch = [candidate("S", 600 + i, float(i % 60 + 20)) for i in range(300)]
+    batch[::7] = [
+        c.model_copy(update={"features": {**c.features, "rsi_14": None, "adx_14": None}})
+        for c in batch[::7]
+    ]
+    scorer = ModelScorer(tiny_model(), CONFIG)
+    objects = scorer.predict(batch)
+    answered = scorer.predict_json(batch)
+    assert answered == objects.model_dump_json().encode()
+    assert MlPredictReply.model_validate_json(answered) == objects
+    assert any(c.value is None for p in objects.predictions for c in p.contributions)
+    assert scorer.predict_json([]) == scorer.predict([]).model_dump_json().encode()
+
+
+def test_a_non_finite_score_takes_the_validated_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A probability the reply cannot carry is refused by the bytes path as by `predict`."""
+    from swingflow_common.ml.scorer import ModelScorer
+
+    from .models import CONFIG
+
+    scorer = ModelScorer(tiny_model(), CONFIG)
+    monkeypatch.setattr(
+        type(scorer.model), "probabilities", lambda self, x: np.full(len(x), np.nan)
+    )
+    batch = [candidate("S", 600, 50.0)]
+    with pytest.raises(ValidationError, match="probability"):
+        scorer.predict(batch)
+    with pytest.raises(ValidationError, match="probability"):
+        scorer.predict_json(batch)

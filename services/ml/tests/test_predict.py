@@ -116,6 +116,7 @@ async def test_a_plugged_in_scorer_answers(
         (b'{"type": "ml_predict_request", "schema_version": 1}', "candidates"),
         (b'{"type": "model_updated", "schema_version": 1, "version": "v", "path": "p", '
          b'"sha256": "s"}', "expected a MlPredictRequest"),
+        (b'{"schema_version": 1, "candidates": []}', "discriminator 'type'"),
     ],
 )  # fmt: skip
 async def test_a_malformed_request_gets_an_error_reply_and_a_dead_letter(

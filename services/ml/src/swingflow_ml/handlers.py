@@ -39,8 +39,20 @@ def error_reply(reason: str) -> NatsResponse:
 
 
 async def parse_request(broker: NatsBroker, message: NatsMessage) -> MlPredictRequest | str:
-    """The request, or the reason it is unusable (after dead-lettering it)."""
+    """The request, or the reason it is unusable (after dead-lettering it).
+
+    Validated as a `MlPredictRequest` straight away (the generic `decode` would first
+    pick the type among every message's); what fails that, or lacks the `type` that
+    `decode` requires, is decoded again the generic way, so it is refused exactly as
+    before, with `decode`'s reason and kind ("expected a MlPredictRequest ..., got Bar"
+    for another message, not Bar's fields listed as extra)."""
     raw = message.raw_message
+    try:
+        typed = MlPredictRequest.model_validate_json(raw.data)
+        if "type" in typed.model_fields_set:  # `decode` requires it: no default here
+            return typed
+    except ValidationError:
+        pass
     try:
         request = decode(raw.data)
     except ValidationError as exc:
@@ -66,12 +78,14 @@ def build_router(
         if isinstance(request, str):
             metrics.REQUESTS.labels("error").inc()
             return error_reply(request)
-        reply = slot.predict(request.candidates)
-        for prediction in reply.predictions:
-            metrics.PREDICTIONS.labels(str(prediction.neutral).lower()).inc()
+        reply, neutral = slot.answer(request.candidates)
+        if neutral:
+            metrics.PREDICTIONS.labels("true").inc(neutral)
+        if len(request.candidates) > neutral:
+            metrics.PREDICTIONS.labels("false").inc(len(request.candidates) - neutral)
         metrics.REQUESTS.labels("answered").inc()
         metrics.PREDICT_SECONDS.observe(time.perf_counter() - start)
-        return NatsResponse(reply.model_dump_json().encode())
+        return NatsResponse(reply)
 
     @router.subscriber(subjects.ML_MODELS_UPDATED)
     async def on_model_updated(message: NatsMessage) -> None:

@@ -11,12 +11,23 @@ so ("no model loaded: neutral").
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
 
 from swingflow_common.messages import CandidateSignal, MlPrediction, MlPredictReply
 from swingflow_common.pipeline import MlScorer
 from swingflow_common.pipeline.ml_stage import NEUTRAL_SCORE
 
 Scorer = MlScorer
+
+
+@runtime_checkable
+class JsonScorer(Protocol):
+    """A scorer that can also answer with the reply's JSON bytes directly (a trained
+    model's `ModelScorer`), every prediction non-neutral."""
+
+    def predict(self, candidates: Sequence[CandidateSignal]) -> MlPredictReply: ...
+
+    def predict_json(self, candidates: Sequence[CandidateSignal]) -> bytes: ...
 
 
 class NeutralScorer:
@@ -48,3 +59,13 @@ class ScorerSlot:
 
     def predict(self, candidates: Sequence[CandidateSignal]) -> MlPredictReply:
         return self.scorer.predict(candidates)
+
+    def answer(self, candidates: Sequence[CandidateSignal]) -> tuple[bytes, int]:
+        """The reply as the JSON bytes `predict(...).model_dump_json()` gives, and how many
+        of its predictions are neutral; without the reply objects when the scorer can."""
+        scorer = self.scorer
+        if isinstance(scorer, JsonScorer):
+            return scorer.predict_json(candidates), 0
+        reply = scorer.predict(candidates)
+        neutral = sum(p.neutral for p in reply.predictions)
+        return reply.model_dump_json().encode(), neutral

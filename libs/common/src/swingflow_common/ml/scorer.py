@@ -10,24 +10,24 @@ exact SHAP values: about 10x cheaper, and like SHAP they add up, with the bias, 
 calibrated log-odds of the probability. On the bench's 1,000 real candidates the largest
 one is the same feature as exact SHAP's for about two in three candidates, and four of
 the five largest are the same features on average. Training's feature importance stays
-exact SHAP. The ml service answers `ml.predict` with it, and the
-CLI or a backtest can score candidates in-process with the same object.
+exact SHAP. The ml service answers `ml.predict` with it (`predict_json`: the reply's
+JSON bytes, built without the reply objects), and the CLI or a backtest can score
+candidates in-process with the same object (`predict`).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from pydantic import TypeAdapter
+from pydantic_core import to_json
 
 from swingflow_common.config import StrategyConfig
-from swingflow_common.messages import (
-    CandidateSignal,
-    MlPredictReply,
-)
+from swingflow_common.messages import SCHEMA_VERSION, CandidateSignal, MlPredictReply
 from swingflow_common.ml.features import feature_matrix
 from swingflow_common.ml.model import FloatArray as FloatMatrix
 from swingflow_common.ml.model import ScoringModel
@@ -61,11 +61,33 @@ class ModelScorer:
         """Calibrated probabilities and each candidate's strongest contributions."""
         if not candidates:
             return MlPredictReply(model_version=self.version, predictions=())
+        return self.reply(candidates, *self.scores(candidates))
+
+    def predict_json(self, candidates: Sequence[CandidateSignal]) -> bytes:
+        """`predict(candidates).model_dump_json().encode()`, the same bytes, without the
+        reply objects: what the ml service answers with.
+
+        The reply's values are plain Python values from validated candidates and the
+        model, so they are serialized as they are, by pydantic-core's `to_json` (the
+        serializer `model_dump_json` uses). The checks validating the reply would make
+        are kept where they can fail: a probability or contribution that is not finite
+        takes the validated path, which then answers (or refuses) exactly as before."""
+        if not candidates:
+            return self.predict(candidates).model_dump_json().encode()
+        x, probability, contrib, top = self.scores(candidates)
+        content = self.reply_content(candidates, x, probability, contrib, top)
+        if not (np.isfinite(probability).all() and np.isfinite(contrib).all()):
+            return REPLY.validate_python(content).model_dump_json().encode()
+        return to_json(content)
+
+    def scores(
+        self, candidates: Sequence[CandidateSignal]
+    ) -> tuple[FloatMatrix, FloatMatrix, FloatMatrix, npt.NDArray[np.intp]]:
+        """The features, probabilities, contributions and each row's top columns."""
         x = feature_matrix(candidates, self.model.names, self.config)
         probability = np.clip(self.model.probabilities(x), 0.0, 1.0)
         contrib = self.model.contributions(x, exact=False)[:, :-1]
-        top = top_features(contrib, self.top)
-        return self.reply(candidates, x, probability, contrib, top)
+        return x, probability, contrib, top_features(contrib, self.top)
 
     def reply(
         self,
@@ -76,23 +98,39 @@ class ModelScorer:
         top: npt.NDArray[np.intp],
     ) -> MlPredictReply:
         """The reply objects (timed apart by the benchmark)."""
+        # One validation of plain dicts in pydantic's core: cheaper than building the
+        # 6 objects per candidate in Python with model_construct, and checked.
+        return REPLY.validate_python(self.reply_content(candidates, x, probability, contrib, top))
+
+    def reply_content(
+        self,
+        candidates: Sequence[CandidateSignal],
+        x: FloatMatrix,
+        probability: FloatMatrix,
+        contrib: FloatMatrix,
+        top: npt.NDArray[np.intp],
+    ) -> dict[str, Any]:
+        """The reply as plain Python values, every field in the messages' order (so that
+        `to_json` of it is `model_dump_json` of the reply)."""
         names = self.model.names
         # Python floats for the whole batch at once, not one numpy scalar at a time
         values = np.take_along_axis(x, top, axis=1).tolist()
         pushes = np.take_along_axis(contrib, top, axis=1).tolist()
         features = [[names[j] for j in row] for row in top.tolist()]
-        # One validation of plain dicts in pydantic's core: cheaper than building the
-        # 6 objects per candidate in Python with model_construct, and checked.
-        return REPLY.validate_python({
+        version = SCHEMA_VERSION
+        return {
+            "schema_version": version, "type": "ml_predict_reply",
             "model_version": self.version,
             "predictions": [
-                {"signal_id": candidate.id, "probability": p, "neutral": False,
+                {"schema_version": version, "type": "ml_prediction", "signal_id": candidate.id,
+                 "probability": p, "neutral": False,
                  "contributions": [
-                     {"feature": f, "value": v if math.isfinite(v) else None, "contribution": c}
+                     {"schema_version": version, "type": "feature_contribution", "feature": f,
+                      "value": v if math.isfinite(v) else None, "contribution": c}
                      for f, v, c in zip(feature_row, value_row, push_row, strict=True)
                  ]}
                 for candidate, p, feature_row, value_row, push_row in zip(
                     candidates, probability.tolist(), features, values, pushes, strict=True
                 )
             ],
-        })  # fmt: skip
+        }  # fmt: skip
