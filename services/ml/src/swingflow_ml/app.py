@@ -15,6 +15,7 @@ from faststream import FastStream
 from swingflow_common.bus import ensure_streams, jetstream, make_broker
 from swingflow_common.config import ConfigError, load_config
 from swingflow_common.db import engine_from_url, session_factory
+from swingflow_common.heap import freeze_startup_heap
 from swingflow_common.observability import (
     SERVICE_READY,
     MetricsServer,
@@ -81,4 +82,10 @@ def main() -> None:
     except (SettingsError, ConfigError) as exc:
         print(f"ml: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+
+    @app.after_startup
+    async def settle() -> None:
+        # in the service's own process only (tests run build_app's app in theirs)
+        freeze_startup_heap()
+
     asyncio.run(app.run())
