@@ -38,8 +38,12 @@ def test_the_array_path_gives_the_services_orders_and_signals(
     )  # fmt: skip
     symbols = sorted(ds.bars)
     sessions = sessions_of(ds, symbols, None if start is None else ds.dates[start], None)
-    fast = judge_period(ds, config, symbols, sessions)
+    fast = judge_period(ds, config, symbols, sessions, messages=True)
     ref = _reference(ds, config, symbols, sessions)
+    plain = judge_period(ds, config, symbols, sessions)  # what the engine runs by default
+    for column in ("ns", "sym", "setup", "total", "entry", "stop", "target", "atr", "scores"):
+        assert np.array_equal(getattr(plain.offers, column), getattr(fast.offers, column))
+    assert (plain.offers.symbols, plain.offers.setups) == (fast.offers.symbols, fast.offers.setups)
     assert (fast.candidates, fast.confirmed) == (ref.candidates, ref.confirmed)
     assert fast.confirmed > 20
     assert fast.per_session == ref.per_session

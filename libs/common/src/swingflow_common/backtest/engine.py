@@ -23,6 +23,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -38,12 +39,14 @@ from swingflow_common.backtest.metrics import (
 from swingflow_common.backtest.result import BacktestResult, BacktestTrade, EquityPoint
 from swingflow_common.backtest.simulate import (
     Entry,
+    Offers,
     Order,
     Simulation,
     equity_points,
     session_of,
     simulate,
 )
+from swingflow_common.backtest.simulate_fast import simulate_offers
 from swingflow_common.config import RiskSettings, StrategyConfig
 from swingflow_common.data.dataset import Dataset, DateLike, to_utc
 from swingflow_common.messages import CandidateSignal, utcnow
@@ -54,19 +57,23 @@ from swingflow_common.progress import Progress, no_progress
 
 @dataclass(frozen=True)
 class Judged:
-    """Stages 2-4 over a period: the confirmed signals per session, and the funnel."""
+    """Stages 2-4 over a period: the confirmed signals in offer order, and the funnel."""
 
-    orders: dict[int, list[Order]]  # session ns -> confirmed signals, best total first
+    offers: Offers  # by session, best total first
     candidates: int
     confirmed: int
     per_session: dict[int, int]  # session ns -> candidates seen
 
+    @cached_property
+    def orders(self) -> dict[int, list[Order]]:
+        """session ns -> its offers as Orders (what the reference loop takes)."""
+        return self.offers.orders()
+
     def funnel(self, sessions: npt.NDArray[np.int64]) -> tuple[int, int]:
         """(candidates, confirmed) on the given sessions only."""
-        keys = sessions.tolist()
         return (
-            sum(self.per_session.get(ns, 0) for ns in keys),
-            sum(len(self.orders.get(ns, ())) for ns in keys),
+            sum(self.per_session.get(ns, 0) for ns in sessions.tolist()),
+            self.offers.count_on(sessions),
         )
 
 
@@ -124,7 +131,8 @@ def judge(
             confirmed += len(taken)
         done += len(batch)
         report("evaluate", done, total)
-    return Judged(orders, total, confirmed, {ns: len(b) for ns, b in by_session.items()})
+    per_session = {ns: len(b) for ns, b in by_session.items()}
+    return Judged(Offers.of_orders(orders), total, confirmed, per_session)
 
 
 def judge_period(
@@ -134,8 +142,15 @@ def judge_period(
     sessions: npt.NDArray[np.int64],
     scorer: MlScorer | None = None,
     progress: Progress | None = None,
+    *,
+    messages: bool = False,
+    workers: int | None = None,
 ) -> Judged:
-    """Stages 1-4 on the bars of `sessions` (earlier bars only warm indicators up)."""
+    """Stages 1-4 on the bars of `sessions` (earlier bars only warm indicators up).
+
+    Without a scorer, on arrays (`judge_rows`; `workers` processes, see there), and
+    `messages=True` keeps what each offer's ConfirmedSignal is built from.
+    """
     report = progress or no_progress
     report("candidates", 0, 1)
     first, last = (pd.Timestamp(int(sessions[i]), tz="UTC") for i in (0, -1))
@@ -143,16 +158,13 @@ def judge_period(
         candidates = candidates_over_history(dataset, config, symbols, first, last)
         report("candidates", 1, 1)
         return judge(candidates, config, scorer, report)
-    rows = judge_history_rows(dataset, config, symbols, first, last)
+    rows = judge_history_rows(
+        dataset, config, symbols, first, last, messages=messages, workers=workers
+    )
     report("candidates", 1, 1)
-    orders = {
-        ns: sorted(taken, key=lambda o: (-o.total, o.symbol, o.setup))
-        for ns, taken in sorted(rows.orders.items())
-    }
     total = sum(rows.per_session.values())
     report("evaluate", total, total)
-    confirmed = sum(len(o) for o in orders.values())
-    return Judged(orders, total, confirmed, rows.per_session)
+    return Judged(rows.offers, total, len(rows.offers), rows.per_session)
 
 
 def simulate_period(
@@ -166,12 +178,25 @@ def simulate_period(
     slippage_atr: float | None = None,
     progress: Progress | None = None,
     bars: BarIndex | None = None,
+    reference: bool = False,
 ) -> tuple[Simulation, list[EquityPoint]]:
-    """The portfolio over `sessions` from `risk.initial_cash`, with the benchmark beside it."""
-    sim = simulate(
-        bars or BarIndex(dataset), sessions, judged.orders, risk,
-        entry=entry, slippage_atr=slippage_atr, progress=progress,
-    )  # fmt: skip
+    """The portfolio over `sessions` from `risk.initial_cash`, with the benchmark beside it.
+
+    `reference=True` runs the services' own functions on the pydantic Book
+    (`simulate.simulate`, each taken signal's message built) instead of the same loop on
+    plain numbers (`simulate_fast`); the two give the same trades, equity and rejections.
+    """
+    index = bars or BarIndex(dataset)
+    if reference:
+        sim = simulate(
+            index, sessions, judged.orders, risk,
+            entry=entry, slippage_atr=slippage_atr, progress=progress,
+        )  # fmt: skip
+    else:
+        sim = simulate_offers(
+            index, sessions, judged.offers, risk,
+            entry=entry, slippage_atr=slippage_atr, progress=progress,
+        )  # fmt: skip
     bench = buy_and_hold(dataset, symbols, sessions, risk.initial_cash)
     return sim, equity_points(sessions, sim, bench)
 
@@ -251,12 +276,17 @@ def run_pipeline_backtest(
     run_id: str | None = None,
     scorer: MlScorer | None = None,
     progress: Progress | None = None,
+    workers: int | None = None,
+    reference: bool = False,
 ) -> BacktestResult:
     """Backtest the four-stage pipeline of `config` on `dataset` between `start` and `end`
     (inclusive; bars before `start` still warm the indicators up).
 
     `symbols` limits what is traded (every symbol still counts in relative strength);
     `slippage_atr` replaces `risk.slippage_bps` by that fraction of the signal's ATR.
+    `workers` caps the processes stages 1-4 use (`judge_rows`); `reference=True` takes
+    the services' message path throughout (one process, every taken signal's message
+    built and checked, the pydantic Book): slower, the same result (tests compare them).
     Progress stages: "candidates", "evaluate", "simulate". Deterministic: the same inputs
     give the same trades, equity and metrics (and, without `run_id`, the same id).
     """
@@ -264,10 +294,11 @@ def run_pipeline_backtest(
         raise ValueError(f"slippage_atr must be >= 0, got {slippage_atr}")
     wanted = resolve_symbols(dataset, symbols)
     sessions = sessions_of(dataset, wanted, start, end)
-    judged = judge_period(dataset, config, wanted, sessions, scorer, progress)
+    judged = judge_period(dataset, config, wanted, sessions, scorer, progress,
+                          messages=reference, workers=workers)  # fmt: skip
     sim, equity = simulate_period(
         dataset, wanted, sessions, judged, config.risk,
-        entry=entry, slippage_atr=slippage_atr, progress=progress,
+        entry=entry, slippage_atr=slippage_atr, progress=progress, reference=reference,
     )  # fmt: skip
     options: dict[str, object] = {
         "entry": entry,

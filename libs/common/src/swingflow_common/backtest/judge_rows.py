@@ -5,21 +5,32 @@ and Evaluation per setup hit) cost ~1 ms a hit; on synthetic data a setup hits o
 bars. With no ML scorer (the neutral stage: a constant), every score the verdict needs is
 a function of the features at the bar, so this module runs the very same stage functions
 on many rows at once (`setups.scan_setups`, `confirmation.score_rows`,
-`entry_timing.score_rows`, `integrate.total_rows`/`passed_rows`, the array-first forms the
-per-candidate calls use on one row) and keeps, for a confirmed signal, only its scores and
-levels plus the row of features it was found on. Its `ConfirmedSignal` is built by the
-services' own `candidates_at` + `evaluate` only when the portfolio could take it (see
-`simulate`), and checked there against the array verdict.
+`entry_timing.score_rows`, `integrate.total_rows`/`passed_rows`/`level_rows`, the
+array-first forms the per-candidate calls use on one row) and keeps, for a confirmed
+signal, only its session, setup, scores, total and levels: one row of `simulate.Offers`,
+no Python object per signal.
+
+`judge_symbol` does one symbol's history; it takes and gives plain arrays, so a process
+pool can run it (`judge_history_rows` spreads the symbols over `workers` processes and
+puts the results back in symbol order: the same offers whatever the pool did). With
+`messages=True` (the reference path, in this process) each confirmed row also keeps the
+feature row it was found on, and `Offers.signal` builds its `ConfirmedSignal` by the
+services' own `candidates_at` + `evaluate`, checked against the array verdict.
 
 The analysis windows, candidate filter (a known positive ATR and close), `rs_rank` and
 funnel counts are those of `pipeline.history.candidates_over_history`; a test holds the
-orders equal to `engine.judge` on the candidates it gives.
+offers equal to `engine.judge` on the candidates it gives.
 """
 
 from __future__ import annotations
 
+import gc
 import math
-from collections.abc import Sequence
+import multiprocessing
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -27,8 +38,8 @@ import numpy as np
 import numpy.typing as npt
 
 from swingflow_common.analysis.base import OHLCV
-from swingflow_common.backtest.bars import EPOCH, ns_index
-from swingflow_common.backtest.simulate import Order
+from swingflow_common.backtest.bars import EPOCH
+from swingflow_common.backtest.simulate import Offers, SignalBuild
 from swingflow_common.config import StrategyConfig
 from swingflow_common.data.dataset import Dataset, DateLike, to_utc
 from swingflow_common.messages import ConfirmedSignal
@@ -36,10 +47,15 @@ from swingflow_common.pipeline import confirmation, entry_timing
 from swingflow_common.pipeline.candidates import ATR_KEY, candidates_at, evaluate
 from swingflow_common.pipeline.features import complete_features, setup_features
 from swingflow_common.pipeline.history import rs_ranks, slice_bars
-from swingflow_common.pipeline.integrate import level_values, passed_rows, total_rows
+from swingflow_common.pipeline.integrate import level_rows, passed_rows, total_rows
 from swingflow_common.pipeline.ml_stage import MlOutcome, neutral_ml_stage
 from swingflow_common.pipeline.scoring import RowGetter, clip01_rows, finite_rows, rounded
 from swingflow_common.pipeline.setups import SetupScan, scan_setups
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+# Below this many symbol-bars a process pool costs more to start than it saves.
+POOL_MIN_BARS = 200_000
 
 
 @dataclass(frozen=True)
@@ -50,7 +66,7 @@ class _Found:
     setup: str
     scan: SetupScan  # compacted to these rows
     keys: tuple[str, ...]  # every feature of the window, sorted
-    values: npt.NDArray[np.float64]  # (rows, keys): the features at each row
+    values: F64  # (rows, keys): the features at each row
     ranks: list[float | None]
 
     def signal(self, k: int, ts: datetime, config: StrategyConfig) -> ConfirmedSignal:
@@ -67,56 +83,231 @@ class _Found:
 
 
 @dataclass(frozen=True)
-class RowsJudged:
-    """Per session (int64 ns): the confirmed orders (unsorted) and the candidates seen."""
+class SymbolRows:
+    """Stages 1-4 on one symbol's bars: every candidate's session, and the confirmed rows
+    (session, setup as its position in `config.setups`, the four stage scores, total,
+    entry, stop, target, ATR), in bar order per window and setup."""
 
-    orders: dict[int, list[Order]]
-    per_session: dict[int, int]
+    candidates: I64  # session ns of every candidate (one per setup hit)
+    ns: I64
+    setup: I64
+    scores: F64  # (rows, 4) in pipeline order
+    total: F64
+    entry: F64
+    stop: F64
+    target: F64
+    atr: F64
+    found: tuple[tuple[_Found, int], ...] = ()  # messages=True: each row's window and row
 
 
-def _window_groups(a: int, b: int, lookback: int) -> list[tuple[int, list[int]]]:
+def _window_groups(a: int, b: int, lookback: int) -> list[tuple[int, I64]]:
     """`history.window_groups(range(a, b), lookback)`, without a Python step per bar."""
     idx = np.arange(a, b, dtype=np.int64)
     starts = np.maximum(0, idx - lookback + 1)
     uniq, first = np.unique(starts, return_index=True)
     chunks = np.split(idx, first[1:])
-    return [(s, c.tolist()) for s, c in zip(uniq.tolist(), chunks, strict=True)]
+    return list(zip(uniq.tolist(), chunks, strict=True))
 
 
-def _getter(
-    columns: dict[str, npt.NDArray[np.float64]],
-    at: npt.NDArray[np.int64],
-    rank_rows: npt.NDArray[np.float64],
-) -> RowGetter:
+def _getter(columns: dict[str, F64], at: I64, rank_rows: F64) -> RowGetter:
     """The stages' row input: each feature at the rows `at` (non-finite -> NaN)."""
 
-    def get(key: str) -> npt.NDArray[np.float64]:
+    def get(key: str) -> F64:
         if key == "rs_rank":
             return rank_rows
         col = columns.get(key)
-        return np.full(at.shape[0], np.nan) if col is None else finite_rows(col[at])
+        out: F64 = np.full(at.shape[0], np.nan) if col is None else finite_rows(col[at])
+        return out
 
     return get
 
 
-def _lazy(found: _Found, k: int, ts_ns: int, config: StrategyConfig,
-          scores: tuple[float, float, float, float], total: float,
-          close: float, atr: float) -> Order:  # fmt: skip
-    stop, target = level_values(close, atr, config)
-    ts = EPOCH + timedelta(microseconds=ts_ns // 1000)  # bar_time's datetime, cheaper
+_EMPTY_I = np.zeros(0, dtype=np.int64)
+_EMPTY_F = np.zeros(0, dtype=np.float64)
 
-    def build() -> ConfirmedSignal:
-        signal = found.signal(k, ts, config)
-        if signal.total != total or (signal.entry, signal.stop, signal.target) != (
+
+def judge_symbol(
+    symbol: str,
+    bars: OHLCV,
+    rank_values: F64,
+    first_bar: int,
+    config: StrategyConfig,
+    *,
+    messages: bool = False,
+) -> SymbolRows:
+    """Stages 1-4 with the neutral ML stage on bars `first_bar..` of one symbol's `bars`
+    (earlier bars only warm the indicators up); `rank_values` is its rs_rank on each bar."""
+    b = len(bars)
+    ml_stage = neutral_ml_stage(config)
+    neutral = (False, False, ml_stage.neutral, False)
+    stamps = bars.ts.view(np.int64)
+    seen: list[I64] = []
+    cols: list[list[npt.NDArray[np.generic]]] = [[] for _ in range(9)]
+    found: list[tuple[_Found, int]] = []
+    for first, group in _window_groups(first_bar, b, config.lookback_bars):
+        window = slice_bars(bars, first, int(group[-1]) + 1)
+        feats = setup_features(window)
+        local = group - first
+        scans = scan_setups(feats, local, config)
+        if not any(bool(s.hit.any()) for s in scans):
+            continue
+        atr_all = finite_rows(np.asarray(feats[ATR_KEY], dtype=np.float64)[local])
+        close_all = finite_rows(np.asarray(feats["close"], dtype=np.float64)[local])
+        valid = (atr_all > 0) & (close_all > 0)  # candidates_at's filter
+        feats = complete_features(feats, window)
+        keys = tuple(sorted(feats))
+        columns = {k: np.asarray(feats[k], dtype=np.float64) for k in keys}
+        for code, scan in enumerate(scans):
+            rows = np.flatnonzero(scan.hit & valid)
+            if rows.size == 0:
+                continue
+            at = local[rows]
+            bar_ix = at + first
+            rank_rows = finite_rows(rank_values[bar_ix])
+            get = _getter(columns, at, rank_rows)
+            base = np.array(rounded(clip01_rows(scan.strength[rows])), dtype=np.float64)
+            conf = np.array(confirmation.score_rows(get), dtype=np.float64)
+            timing = np.array(entry_timing.score_rows(get, scan.setup), dtype=np.float64)
+            ml = np.full(rows.size, ml_stage.score)
+            scores = [base, conf, ml, timing]
+            totals = np.array(total_rows(scores, config), dtype=np.float64)
+            ok = passed_rows(scores, neutral, config) & (totals >= config.confirm_threshold)
+            sessions = stamps[bar_ix]
+            seen.append(sessions)
+            chosen = np.flatnonzero(ok)
+            if chosen.size == 0:
+                continue
+            close, atr = close_all[rows[chosen]], atr_all[rows[chosen]]
+            stop, target = level_rows(close, atr, config)
+            for c, values in enumerate((
+                sessions[chosen], np.full(chosen.size, code, dtype=np.int64),
+                np.column_stack([s[chosen] for s in scores]), np.minimum(totals[chosen], 1.0),
+                close, stop, target, atr,
+            )):  # fmt: skip
+                cols[c].append(values)
+            if messages:
+                values = np.column_stack([columns[k][at[chosen]] for k in keys])
+                one = _Found(
+                    symbol, scan.setup, scan.take(rows[chosen]), keys, values,
+                    [None if math.isnan(r) else r for r in rank_rows[chosen].tolist()],
+                )  # fmt: skip
+                found += [(one, k) for k in range(chosen.size)]
+    if not cols[0]:
+        return SymbolRows(
+            np.concatenate(seen) if seen else _EMPTY_I, _EMPTY_I, _EMPTY_I,
+            np.zeros((0, 4)), _EMPTY_F, _EMPTY_F, _EMPTY_F, _EMPTY_F, _EMPTY_F,
+        )  # fmt: skip
+    ns, setup, scores_, total, entry, stop_, target_, atr_ = (np.concatenate(c) for c in cols[:8])
+    return SymbolRows(np.concatenate(seen), ns, setup, scores_, total, entry, stop_, target_,
+                      atr_, tuple(found))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RowsJudged:
+    """The confirmed signals as offers, and the candidates seen per session (int64 ns)."""
+
+    offers: Offers
+    per_session: dict[int, int]
+
+
+def _ts(ns: int) -> datetime:
+    return EPOCH + timedelta(microseconds=ns // 1000)  # bar_time's datetime, cheaper
+
+
+def _offers(
+    symbols: Sequence[str], results: Sequence[SymbolRows], config: StrategyConfig,
+    messages: bool,
+) -> RowsJudged:  # fmt: skip
+    """Every symbol's rows as one table in the portfolio's order; the funnel per session."""
+    names = sorted(symbols)
+    code = {s: names.index(s) for s in symbols}
+    setup_names = sorted(config.setups)
+    setup_code = np.array([setup_names.index(s) for s in config.setups], dtype=np.int64)
+    seen = np.concatenate([r.candidates for r in results]) if results else _EMPTY_I
+    keys, counts = np.unique(seen, return_counts=True)
+    per_session = dict(zip(keys.tolist(), counts.tolist(), strict=True))
+    sym = np.concatenate(
+        [np.full(r.ns.size, code[s], dtype=np.int64) for s, r in zip(symbols, results, strict=True)]
+        or [_EMPTY_I]
+    )
+
+    def cat(name: str) -> F64:
+        parts = [getattr(r, name) for r in results]
+        return np.concatenate(parts).astype(np.float64, copy=False) if parts else _EMPTY_F
+
+    def cat_int(name: str) -> I64:
+        parts = [getattr(r, name) for r in results]
+        return np.concatenate(parts).astype(np.int64, copy=False) if parts else _EMPTY_I
+
+    ns, total = cat_int("ns"), cat("total")
+    setup = setup_code[cat_int("setup")]
+    order = np.lexsort((setup, sym, -total, ns))  # session, best total first, symbol, setup
+    found = [f for r in results for f in r.found]
+    offers = Offers(
+        symbols=tuple(names), setups=tuple(setup_names), ns=ns[order], sym=sym[order],
+        setup=setup[order], total=total[order], entry=cat("entry")[order],
+        stop=cat("stop")[order], target=cat("target")[order], atr=cat("atr")[order],
+        scores=np.concatenate([r.scores for r in results])[order] if results else
+        np.zeros((0, 4)),
+    )  # fmt: skip
+    if messages:
+        offers = offers.with_messages(_builder(offers, [found[i] for i in order.tolist()], config))
+    return RowsJudged(offers, per_session)
+
+
+def _builder(
+    offers: Offers, found: list[tuple[_Found, int]], config: StrategyConfig
+) -> SignalBuild:
+    def build(i: int) -> ConfirmedSignal:
+        window, k = found[i]
+        close, stop, target = (float(offers.entry[i]), float(offers.stop[i]),
+                               float(offers.target[i]))  # fmt: skip
+        signal = window.signal(k, _ts(int(offers.ns[i])), config)
+        if signal.total != float(offers.total[i]) or (signal.entry, signal.stop, signal.target) != (
             close, stop, target,
         ):  # fmt: skip
             raise AssertionError(f"{signal.id}: array and per-candidate verdicts differ")
         return signal
 
-    return Order.lazy(
-        symbol=found.symbol, setup=found.setup, ts=ts, total=total,
-        entry=close, stop=stop, target=target, atr=atr, scores=scores, build=build,
-    )  # fmt: skip
+    return build
+
+
+def _spans(
+    dataset: Dataset, symbols: Sequence[str], start: DateLike | None, end: DateLike | None
+) -> Iterator[tuple[str, int, int]]:
+    """Each symbol with the bars [a, b) of the period (symbols without any left out)."""
+    lo = None if start is None else to_utc(start)
+    hi = None if end is None else to_utc(end)
+    for symbol in symbols:
+        index = dataset.bars[symbol].index
+        a = 0 if lo is None else int(index.searchsorted(lo, side="left"))
+        b = len(index) if hi is None else int(index.searchsorted(hi, side="right"))
+        if b > a:
+            yield symbol, a, b
+
+
+Task = tuple[str, int, I64, F64, F64]  # symbol, first bar, ts (ns), (5, bars) OHLCV, rs_rank
+_TASKS: list[Task] = []  # what forked workers read (inherited, never sent)
+
+
+def _judge_task(task: Task, config: StrategyConfig) -> SymbolRows:
+    symbol, a, ts, prices, ranks = task
+    return judge_symbol(symbol, OHLCV(ts.view("datetime64[ns]"), *prices), ranks, a, config)
+
+
+def _judge_chunk(lo: int, hi: int, config_json: str) -> list[SymbolRows]:
+    """Tasks lo..hi of `_TASKS`: what a pool worker runs."""
+    config = StrategyConfig.model_validate_json(config_json)
+    return [_judge_task(t, config) for t in _TASKS[lo:hi]]
+
+
+def default_workers() -> int:
+    """The processes stages 1-4 use by default: the CPUs this process may run on, but
+    one while other threads run (forking a threaded process can deadlock the child: the
+    gateway runs backtests in threads)."""
+    if threading.active_count() > 1:
+        return 1
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def judge_history_rows(
@@ -125,73 +316,64 @@ def judge_history_rows(
     symbols: Sequence[str],
     start: DateLike | None = None,
     end: DateLike | None = None,
+    *,
+    messages: bool = False,
+    workers: int | None = None,
 ) -> RowsJudged:
-    """Stages 1-4 with the neutral ML stage on the bars of `symbols` in [start, end]."""
-    ranks = rs_ranks(dataset)
-    lo = None if start is None else to_utc(start)
-    hi = None if end is None else to_utc(end)
-    ml_stage = neutral_ml_stage(config)
-    neutral = (False, False, ml_stage.neutral, False)
-    orders: dict[int, list[Order]] = {}
-    per_session: dict[int, int] = {}
-    for symbol in symbols:
-        frame = dataset.bars[symbol]
-        a = 0 if lo is None else int(frame.index.searchsorted(lo, side="left"))
-        b = len(frame) if hi is None else int(frame.index.searchsorted(hi, side="right"))
-        if b <= a:
-            continue
-        bars = OHLCV.from_frame(frame.iloc[:b])
-        stamps = ns_index(frame.index[:b])
-        rank_values = ranks[symbol].reindex(frame.index[:b]).to_numpy(np.float64)
-        for first, group in _window_groups(a, b, config.lookback_bars):
-            window = slice_bars(bars, first, group[-1] + 1)
-            feats = setup_features(window)
-            local = np.asarray(group, dtype=np.int64) - first
-            scans = scan_setups(feats, local, config)
-            if not any(bool(s.hit.any()) for s in scans):
-                continue
-            atr_all = finite_rows(np.asarray(feats[ATR_KEY], dtype=np.float64)[local])
-            close_all = finite_rows(np.asarray(feats["close"], dtype=np.float64)[local])
-            valid = (atr_all > 0) & (close_all > 0)  # candidates_at's filter
-            feats = complete_features(feats, window)
-            keys = tuple(sorted(feats))
-            columns = {k: np.asarray(feats[k], dtype=np.float64) for k in keys}
-            for scan in scans:
-                rows = np.flatnonzero(scan.hit & valid)
-                if rows.size == 0:
-                    continue
-                at = local[rows]
-                bar_ix = at + first
-                rank_rows = finite_rows(rank_values[bar_ix])
+    """Stages 1-4 with the neutral ML stage on the bars of `symbols` in [start, end].
 
-                get = _getter(columns, at, rank_rows)
-                base = np.array(rounded(clip01_rows(scan.strength[rows])), dtype=np.float64)
-                conf = np.array(confirmation.score_rows(get), dtype=np.float64)
-                timing = np.array(entry_timing.score_rows(get, scan.setup), dtype=np.float64)
-                ml = np.full(rows.size, ml_stage.score)
-                scores = [base, conf, ml, timing]
-                totals = total_rows(scores, config)
-                ok = passed_rows(scores, neutral, config)
-                ok &= np.array(totals) >= config.confirm_threshold
-                sessions = stamps[bar_ix]
-                for ns in sessions.tolist():
-                    per_session[ns] = per_session.get(ns, 0) + 1
-                chosen = np.flatnonzero(ok)
-                if chosen.size == 0:
-                    continue
-                values = np.column_stack([columns[k][at[chosen]] for k in keys])
-                found = _Found(
-                    symbol, scan.setup, scan.take(rows[chosen]), keys, values,
-                    [None if math.isnan(r) else r for r in rank_rows[chosen].tolist()],
-                )  # fmt: skip
-                picked = zip(
-                    sessions[chosen].tolist(), base[chosen].tolist(), conf[chosen].tolist(),
-                    ml[chosen].tolist(), timing[chosen].tolist(), chosen.tolist(),
-                    close_all[rows[chosen]].tolist(), atr_all[rows[chosen]].tolist(),
-                    strict=True,
-                )  # fmt: skip
-                for k, (ns, b_, c_, m_, t_, j, close, atr) in enumerate(picked):
-                    order = _lazy(found, k, ns, config, (b_, c_, m_, t_),
-                                  min(totals[j], 1.0), close, atr)  # fmt: skip
-                    orders.setdefault(ns, []).append(order)
-    return RowsJudged(orders, per_session)
+    `messages=True` keeps what building each signal's message takes (`Offers.signal`).
+    `workers` processes share the symbols (default: `default_workers()`, or one below
+    `POOL_MIN_BARS` symbol-bars; always one with `messages`); the result does not depend
+    on it.
+    """
+    ranks = rs_ranks(dataset)
+    spans = list(_spans(dataset, symbols, start, end))
+    tasks: list[Task] = []
+    for symbol, a, b in spans:
+        frame = dataset.bars[symbol]
+        bars = OHLCV.from_frame(frame.iloc[:b])
+        rank_values = ranks[symbol].reindex(frame.index[:b]).to_numpy(np.float64)
+        prices = np.stack([bars.open, bars.high, bars.low, bars.close, bars.volume])
+        tasks.append((symbol, a, bars.ts.view(np.int64), prices, rank_values))
+    total_bars = sum(b - a for _, a, b in spans)
+    n = default_workers() if total_bars >= POOL_MIN_BARS else 1
+    if workers is not None:
+        n = workers
+    if messages:
+        n = 1  # the messages' windows stay in this process
+    if n <= 1:
+        results = [
+            judge_symbol(
+                t[0], OHLCV(t[2].view("datetime64[ns]"), *t[3]), t[4], t[1], config,
+                messages=messages,
+            )
+            for t in tasks
+        ]  # fmt: skip
+    else:
+        results = _pooled(tasks, config, n)
+    return _offers([s for s, _, _ in spans], results, config, messages)
+
+
+def _pooled(tasks: list[Task], config: StrategyConfig, workers: int) -> list[SymbolRows]:
+    """`judge_symbol` on every task over `workers` processes, results in task order.
+
+    The workers are forked (a spawned one would pay ~2 s of imports and re-run the
+    caller's main module): they inherit the tasks, and only chunk bounds go to them and
+    each symbol's result arrays come back, by multiprocessing's own transport between
+    this process and its children. `default_workers` keeps a threaded caller in-process.
+    """
+    global _TASKS
+    size = max(1, math.ceil(len(tasks) / (workers * 8)))  # a few chunks per worker: balance
+    bounds = [(lo, min(lo + size, len(tasks))) for lo in range(0, len(tasks), size)]
+    blob = config.model_dump_json()
+    _TASKS = tasks
+    gc.freeze()  # the inherited objects stay out of the children's collections (fewer copies)
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            parts = pool.map(_judge_chunk, *zip(*bounds, strict=True), [blob] * len(bounds))
+            return [r for part in parts for r in part]
+    finally:
+        gc.unfreeze()
+        _TASKS = []

@@ -19,17 +19,18 @@ the portfolio's stale-signal guard (a later bar of the symbol already seen) neve
 
 from __future__ import annotations
 
+import math
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from swingflow_common.backtest.bars import BarIndex
+from swingflow_common.backtest.bars import EPOCH, BarIndex
 from swingflow_common.backtest.result import BacktestTrade, EquityPoint, ExitReason
 from swingflow_common.config import RiskSettings
 from swingflow_common.messages import Bar, ConfirmedSignal, Fill
@@ -110,6 +111,103 @@ class Order:
             raise ValueError(f"{evaluation.candidate.id} was not confirmed")
         scores = tuple(s.score for s in evaluation.stages)
         return cls(evaluation.signal, evaluation.candidate.atr, scores)  # type: ignore[arg-type]
+
+
+SignalBuild = Callable[[int], ConfirmedSignal]  # an offer's row -> its message
+
+
+def _unknown(x: float) -> float | None:
+    return None if math.isnan(x) else x
+
+
+@dataclass(frozen=True)
+class Offers:
+    """Confirmed signals as columns, one row each, in the order the portfolio is offered
+    them: by session, then best total first, then symbol, then setup (as `engine.judge`
+    sorts its orders). `sym` and `setup` index `symbols` and `setups` (both sorted, so the
+    codes sort as the names do); a score of NaN is unknown (None). `build`, when set,
+    makes a row's `ConfirmedSignal` (the reference path and tests read it)."""
+
+    symbols: tuple[str, ...]
+    setups: tuple[str, ...]
+    ns: npt.NDArray[np.int64]  # the signal's session
+    sym: npt.NDArray[np.int64]
+    setup: npt.NDArray[np.int64]
+    total: npt.NDArray[np.float64]
+    entry: npt.NDArray[np.float64]
+    stop: npt.NDArray[np.float64]
+    target: npt.NDArray[np.float64]
+    atr: npt.NDArray[np.float64]
+    scores: npt.NDArray[np.float64]  # (rows, 4) in pipeline order
+    build: SignalBuild | None = None
+
+    def __len__(self) -> int:
+        return int(self.ns.shape[0])
+
+    def with_messages(self, build: SignalBuild) -> Offers:
+        return replace(self, build=build)
+
+    def span(self, ns: int) -> tuple[int, int]:
+        """The rows of session `ns`, as [lo, hi)."""
+        lo = int(np.searchsorted(self.ns, ns, side="left"))
+        return lo, int(np.searchsorted(self.ns, ns, side="right"))
+
+    def count_on(self, sessions: npt.NDArray[np.int64]) -> int:
+        """How many offers fall on these sessions."""
+        return int(np.isin(self.ns, sessions).sum())
+
+    def signal(self, i: int) -> ConfirmedSignal:
+        """Row `i`'s ConfirmedSignal (only for offers built with their messages)."""
+        if self.build is None:
+            raise ValueError("these offers were judged without their messages")
+        return self.build(i)
+
+    def order(self, i: int) -> Order:
+        """Row `i` as the reference loop's lazy Order."""
+        scores = tuple(_unknown(x) for x in self.scores[i].tolist())
+        return Order.lazy(
+            symbol=self.symbols[int(self.sym[i])], setup=self.setups[int(self.setup[i])],
+            ts=EPOCH + timedelta(microseconds=int(self.ns[i]) // 1000),
+            total=float(self.total[i]), entry=float(self.entry[i]), stop=float(self.stop[i]),
+            target=float(self.target[i]), atr=float(self.atr[i]),
+            scores=scores,  # type: ignore[arg-type]
+            build=lambda: self.signal(i),
+        )  # fmt: skip
+
+    def orders(self) -> dict[int, list[Order]]:
+        """Every row as an Order, by session (what the reference `simulate` takes)."""
+        out: dict[int, list[Order]] = {}
+        for i, ns in enumerate(self.ns.tolist()):
+            out.setdefault(ns, []).append(self.order(i))
+        return out
+
+    @classmethod
+    def of_orders(cls, orders: Mapping[int, Sequence[Order]]) -> Offers:
+        """Orders already in offer order within each session (e.g. `engine.judge`'s)."""
+        flat = [(ns, o) for ns in sorted(orders) for o in orders[ns]]
+        symbols = tuple(sorted({o.symbol for _, o in flat}))
+        setups = tuple(sorted({o.setup for _, o in flat}))
+        sym_code = {s: k for k, s in enumerate(symbols)}
+        setup_code = {s: k for k, s in enumerate(setups)}
+
+        def column(values: list[float]) -> npt.NDArray[np.float64]:
+            return np.array(values, dtype=np.float64)
+
+        signals = [o for _, o in flat]
+        return cls(
+            symbols=symbols, setups=setups,
+            ns=np.array([ns for ns, _ in flat], dtype=np.int64),
+            sym=np.array([sym_code[o.symbol] for o in signals], dtype=np.int64),
+            setup=np.array([setup_code[o.setup] for o in signals], dtype=np.int64),
+            total=column([o.total for o in signals]), entry=column([o.entry for o in signals]),
+            stop=column([o.stop for o in signals]), target=column([o.target for o in signals]),
+            atr=column([o.atr for o in signals]),
+            scores=np.array(
+                [[math.nan if x is None else x for x in o.scores] for o in signals],
+                dtype=np.float64,
+            ).reshape(-1, 4),
+            build=lambda i: signals[i].signal,
+        )  # fmt: skip
 
 
 @dataclass

@@ -80,6 +80,16 @@ def level_values(close: float, atr: float, config: StrategyConfig) -> tuple[floa
     return round(stop, 4), round(target, 4)
 
 
+def level_rows(
+    close: npt.NDArray[np.float64], atr: npt.NDArray[np.float64], config: StrategyConfig
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """`level_values` of many rows: the same operations, so the same floats."""
+    risk = config.risk
+    stop = np.maximum(close - risk.stop_atr_multiple * atr, close * MIN_STOP_FRACTION)
+    target = close + risk.target_atr_multiple * atr
+    return np.array(rounded(stop, 4)), np.array(rounded(target, 4))
+
+
 def levels_for(close: float, atr: float, config: StrategyConfig) -> Levels:
     """Entry at the close, stop and target a configured number of ATRs away."""
     stop, target = level_values(close, atr, config)

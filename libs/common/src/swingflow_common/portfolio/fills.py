@@ -80,6 +80,27 @@ def slipped(level: float, risk: RiskSettings, slippage: float | None, side: int)
     return max(level + side * slippage, 0.01 * level)
 
 
+def commission(quantity: float, price: float, risk: RiskSettings) -> float:
+    """The commission on a fill of `quantity` shares at `price`."""
+    return quantity * price * risk.commission_bps * BPS
+
+
+def entry_terms(
+    open_: float, stop: float, target: float, wanted: float, affordable: float,
+    risk: RiskSettings, slippage: float | None,
+) -> tuple[float, float] | Literal["opened_beyond_levels", "insufficient_cash"]:  # fmt: skip
+    """(price, quantity) of an entry at the open `open_` for at most `wanted` shares with
+    `affordable` cash, or why it is cancelled (`entry_fill` on plain numbers)."""
+    if not stop < open_ < target:
+        return "opened_beyond_levels"
+    price = slipped(open_, risk, slippage, +1)
+    per_share = price * (1.0 + risk.commission_bps * BPS)
+    quantity = float(min(wanted, math.floor(affordable / per_share + _EPS)))
+    if quantity < 1:
+        return "insufficient_cash"
+    return price, quantity
+
+
 def entry_fill(
     pending: PendingEntry,
     bar: Bar,
@@ -90,16 +111,19 @@ def entry_fill(
 ) -> Fill | Cancellation:
     """The buy fill of a pending allocation at `bar`'s open, or why it is cancelled."""
     allocation = pending.allocation
-    if not allocation.stop < bar.open < allocation.target:
-        detail = f"opened at {bar.open} outside stop {allocation.stop} / target {allocation.target}"
-        return Cancellation(allocation.id, allocation.symbol, "opened_beyond_levels", detail)
-    price = slipped(bar.open, risk, slippage, +1)
-    per_share = price * (1.0 + risk.commission_bps * BPS)
     affordable = book.available_cash + pending.reserved  # its own reservation is its to spend
-    quantity = float(min(allocation.quantity, math.floor(affordable / per_share + _EPS)))
-    if quantity < 1:
+    terms = entry_terms(
+        bar.open, allocation.stop, allocation.target, allocation.quantity, affordable, risk,
+        slippage,
+    )  # fmt: skip
+    if terms == "opened_beyond_levels":
+        detail = f"opened at {bar.open} outside stop {allocation.stop} / target {allocation.target}"
+        return Cancellation(allocation.id, allocation.symbol, terms, detail)
+    if terms == "insufficient_cash":
+        price = slipped(bar.open, risk, slippage, +1)
         detail = f"{affordable:.2f} cash buys no share at {price:.4f}"
-        return Cancellation(allocation.id, allocation.symbol, "insufficient_cash", detail)
+        return Cancellation(allocation.id, allocation.symbol, terms, detail)
+    price, quantity = terms
     return Fill(
         id=f"{allocation.id}-buy",
         allocation_id=allocation.id,
@@ -108,7 +132,7 @@ def entry_fill(
         side="buy",
         quantity=quantity,
         price=price,
-        commission=quantity * price * risk.commission_bps * BPS,
+        commission=commission(quantity, price, risk),
         slippage=quantity * (price - bar.open),
         reason="entry at the next open"
         + (
@@ -123,17 +147,32 @@ def exit_level(position: Position, bar: Bar, max_bars_held: int) -> tuple[float,
 
     `position.bars_held` already counts `bar`.
     """
-    if bar.open <= position.stop:
-        return bar.open, "stop_gap"
-    if bar.open >= position.target:
-        return bar.open, "target_gap"
-    if bar.low <= position.stop:
-        return position.stop, "stop"  # also when the target lies in the same bar
-    if bar.high >= position.target:
-        return position.target, "target"
-    if position.bars_held >= max_bars_held:
-        return bar.close, "time"
+    return exit_at(bar.open, bar.high, bar.low, bar.close, position.stop, position.target,
+                   position.bars_held, max_bars_held)  # fmt: skip
+
+
+def exit_at(
+    open_: float, high: float, low: float, close: float, stop: float, target: float,
+    bars_held: int, max_bars_held: int,
+) -> tuple[float, ExitReason] | None:  # fmt: skip
+    """`exit_level` on plain numbers (a backtest's loop over bar arrays calls it so)."""
+    if open_ <= stop:
+        return open_, "stop_gap"
+    if open_ >= target:
+        return open_, "target_gap"
+    if low <= stop:
+        return stop, "stop"  # also when the target lies in the same bar
+    if high >= target:
+        return target, "target"
+    if bars_held >= max_bars_held:
+        return close, "time"
     return None
+
+
+def sell_price(level: float, reason: ExitReason, risk: RiskSettings,
+               slippage: float | None) -> float:  # fmt: skip
+    """The price an exit at `level` sells at: a target is a limit order (no slippage)."""
+    return level if reason in ("target", "target_gap") else slipped(level, risk, slippage, -1)
 
 
 def exit_fill(
@@ -144,8 +183,7 @@ def exit_fill(
     if found is None:
         return None
     level, reason = found
-    is_limit = reason in ("target", "target_gap")
-    price = level if is_limit else slipped(level, risk, slippage, -1)
+    price = sell_price(level, reason, risk, slippage)
     quantity = position.quantity
     fill = Fill(
         id=f"{position.allocation_id}-sell",
@@ -155,7 +193,7 @@ def exit_fill(
         side="sell",
         quantity=quantity,
         price=price,
-        commission=quantity * price * risk.commission_bps * BPS,
+        commission=commission(quantity, price, risk),
         slippage=quantity * (level - price),
         reason=reason,
         ts_event=bar.ts,

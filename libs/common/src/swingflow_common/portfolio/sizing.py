@@ -94,12 +94,27 @@ def _gate(signal: ConfirmedSignal, book: Book, risk: RiskSettings) -> Rejection 
 
 def quantity_caps(entry: float, stop: float, book: Book, risk: RiskSettings) -> dict[str, int]:
     """The whole shares allowed by risk, by weight and by cash (see the module docstring)."""
-    equity = book.equity
+    return caps_for(entry, stop, book.equity, book.available_cash, risk)
+
+
+def caps_for(
+    entry: float, stop: float, equity: float, available: float, risk: RiskSettings
+) -> dict[str, int]:
+    """`quantity_caps` from the book's equity and available cash."""
     return {
         "risk": _floor(equity * risk.risk_per_trade / (entry - stop)),
         "weight": _floor(risk.max_weight_per_symbol * equity / entry),
-        "cash": _floor(book.available_cash / reservation(1, entry, risk)),
+        "cash": _floor(available / reservation(1, entry, risk)),
     }
+
+
+def sized(caps: dict[str, int]) -> tuple[int, RejectionReason | None]:
+    """The quantity the binding (smallest) cap allows, and the rejection when it is
+    below one share."""
+    binding = min(caps, key=lambda k: caps[k])
+    if caps[binding] < 1:
+        return caps[binding], "insufficient_cash" if binding == "cash" else "too_small"
+    return caps[binding], None
 
 
 def precheck(
@@ -117,11 +132,7 @@ def precheck(
     broken = gate(symbol, ts, entry, stop, target, book, risk)
     if broken is not None:
         return broken[0]
-    caps = quantity_caps(entry, stop, book, risk)
-    binding = min(caps, key=lambda k: caps[k])
-    if caps[binding] < 1:
-        return "insufficient_cash" if binding == "cash" else "too_small"
-    return None
+    return sized(quantity_caps(entry, stop, book, risk))[1]
 
 
 def size(
