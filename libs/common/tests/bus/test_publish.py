@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from nats.js import JetStreamContext
+from nats.js.errors import APIError
+from prometheus_client import REGISTRY
 
 from swingflow_common import subjects
-from swingflow_common.bus import MSG_ID_HEADER, ensure_streams, msg_id, publish
+from swingflow_common.bus import MSG_ID_HEADER, PublishBatch, ensure_streams, msg_id, publish
 from swingflow_common.messages import Bar, CandidateSignal, ConfirmedSignal, StageScore, Tick
 
 TS = datetime(2024, 3, 1, tzinfo=UTC)
@@ -81,3 +84,61 @@ async def test_ticks_have_no_id_and_are_never_deduplicated(js: JetStreamContext)
     await publish(js, subjects.ticks("AAPL"), tick)
     await publish(js, subjects.ticks("AAPL"), tick)
     assert (await js.stream_info("MARKET")).state.messages == 2
+
+
+def _published(stream: str, duplicate: bool) -> float:
+    labels = {"stream": stream, "duplicate": str(duplicate).lower()}
+    return REGISTRY.get_sample_value("swingflow_published_messages_total", labels) or 0.0
+
+
+def _candidate(symbol: str) -> CandidateSignal:
+    return candidate().model_copy(update={"id": f"{symbol}-20240301-trend_pullback",
+                                          "symbol": symbol})  # fmt: skip
+
+
+async def test_a_publish_batch_keeps_the_order_ids_and_metrics_of_one_by_one(
+    js: JetStreamContext,
+) -> None:
+    await ensure_streams(js)
+    symbols = ["AAPL", "MSFT", "NVDA", "AMZN"]
+    fresh, dropped = _published("SIGNALS", False), _published("SIGNALS", True)
+
+    batch = PublishBatch(js)
+    for symbol in symbols:
+        await batch.add(subjects.candidates(symbol), _candidate(symbol))
+    first = await batch.confirm()
+    for symbol in symbols:  # the same messages again: every one a duplicate
+        await batch.add(subjects.candidates(symbol), _candidate(symbol))
+    again = await batch.confirm()
+
+    assert [ack.seq for ack in first] == sorted(ack.seq for ack in first)  # stored in order
+    assert len({ack.seq for ack in first}) == len(symbols)
+    assert not any(ack.duplicate for ack in first)
+    assert [ack.seq for ack in again] == [ack.seq for ack in first]
+    assert all(ack.duplicate for ack in again)
+    assert len(batch) == 0
+    stored = [await js.get_msg("SIGNALS", ack.seq) for ack in first]
+    assert [CandidateSignal.model_validate_json(m.data or b"").symbol for m in stored] == symbols
+    assert [(m.headers or {})[MSG_ID_HEADER] for m in stored] == [
+        msg_id(_candidate(s)) for s in symbols
+    ]
+    assert _published("SIGNALS", False) - fresh == len(symbols)
+    assert _published("SIGNALS", True) - dropped == len(symbols)
+
+
+async def test_a_publish_batch_raises_when_one_of_its_messages_is_refused(
+    js: JetStreamContext,
+) -> None:
+    await ensure_streams(js)
+    batch = PublishBatch(js, ack_timeout=0.5)
+    await batch.add(subjects.candidates("AAPL"), _candidate("AAPL"))
+    payload = _candidate("MSFT").model_dump_json().encode()
+    await batch.add_bytes(subjects.candidates("MSFT"), payload, stream="MARKET")  # wrong stream
+
+    # nats-py 2.16 logs the error reply of an async publish instead of handing it to the
+    # future, so the refusal surfaces as the ack's timeout; a fixed client raises APIError
+    with pytest.raises((APIError, TimeoutError)):
+        await batch.confirm()
+
+    assert len(batch) == 0
+    assert (await js.stream_info("SIGNALS")).state.messages == 1  # the good one went out
