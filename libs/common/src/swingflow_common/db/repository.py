@@ -10,6 +10,7 @@ message rewrites the same row instead of adding one. The caller owns the transac
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,6 +36,21 @@ from swingflow_common.messages import (
 SignalStatus = Literal["candidate", "confirmed", "rejected"]
 
 
+@functools.cache
+def _upsert_statement(model: type[Base], dialect: str, update: tuple[str, ...]) -> sa.Insert:
+    """The upsert of `model` for `dialect`, built once: a statement is immutable, and
+    building `excluded` (a proxy of every column) cost more than running a small batch."""
+    table: sa.Table = model.__table__  # type: ignore[assignment]
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(table)
+    keys = [column.name for column in table.primary_key.columns]
+    if update:
+        return stmt.on_conflict_do_update(
+            index_elements=keys, set_={name: stmt.excluded[name] for name in update}
+        )
+    return stmt.on_conflict_do_nothing(index_elements=keys)
+
+
 async def _upsert(
     session: AsyncSession,
     model: type[Base],
@@ -44,18 +60,7 @@ async def _upsert(
     """Insert `rows`; on a primary-key clash update the `update` columns, or keep the row."""
     if not rows:
         return 0
-    table: sa.Table = model.__table__  # type: ignore[assignment]
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(table)
-    keys = [column.name for column in table.primary_key.columns]
-    columns = list(update)
-    if columns:
-        stmt = stmt.on_conflict_do_update(
-            index_elements=keys, set_={name: stmt.excluded[name] for name in columns}
-        )
-    else:
-        stmt = stmt.on_conflict_do_nothing(index_elements=keys)
+    stmt = _upsert_statement(model, session.get_bind().dialect.name, tuple(update))
     await session.execute(stmt, [dict(row) for row in rows])
     return len(rows)
 
