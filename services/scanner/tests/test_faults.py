@@ -3,6 +3,7 @@ commit. The batch is redelivered, nothing is lost, nothing is announced twice.""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
@@ -10,7 +11,6 @@ from typing import Any
 
 import pytest
 from nats.js import JetStreamContext
-from nats.js.kv import KeyValue
 from prometheus_client import REGISTRY
 from scanner_helpers import (
     CONFIG,
@@ -52,17 +52,25 @@ class FlakySessions:
         return self.real.begin()
 
 
-class FlakyKV:
-    """The analysis bucket, failing its first `failures` puts (NATS timed out)."""
+class FlakyJetStream:
+    """The scanner's JetStream context, whose first `failures` writes to the analysis KV
+    bucket are never acknowledged (NATS timed out); everything else goes through."""
 
-    def __init__(self, real: KeyValue, failures: int) -> None:
+    def __init__(self, real: JetStreamContext, failures: int) -> None:
         self.real, self.failures = real, failures
 
-    async def put(self, key: str, value: bytes) -> Any:
-        if self.failures > 0:
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    async def publish_async(self, subject: str, *args: Any, **kwargs: Any) -> Any:
+        future = await self.real.publish_async(subject, *args, **kwargs)
+        if self.failures > 0 and subject.startswith("$KV.analysis."):
             self.failures -= 1
-            raise TimeoutError("nats: timeout")
-        return await self.real.put(key, value)
+            future.cancel()
+            failed: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            failed.set_exception(TimeoutError("nats: timeout"))
+            return failed
+        return future
 
 
 @pytest.fixture
@@ -112,9 +120,8 @@ async def test_a_publish_that_fails_after_the_commit_is_announced_on_redelivery(
     duplicates = published("SIGNALS", "true")
     async with running(js, sessions, conf) as scanner:
         handler = bar_handler(scanner)
-        real = handler.kv
-        assert real is not None
-        flaky = handler.kv = FlakyKV(real, failures=1)  # type: ignore[assignment,unused-ignore]
+        flaky = FlakyJetStream(handler.js, failures=1)
+        handler.js = flaky  # type: ignore[assignment]
         await eventually(lambda: at_least(js, "$KV.analysis.>", len(data.bars), "KV_analysis"))
         await eventually(lambda: at_least(js, subjects.CANDIDATES_ALL, len(expected)), within=30)
     assert flaky.failures == 0

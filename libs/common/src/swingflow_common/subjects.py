@@ -66,6 +66,12 @@ FEED_BUCKET = "feed"  # the feed's replay cursor (key: the dataset, value: last 
 LEADER_BUCKET = "leaders"  # who holds a single-active role (key: the role; entries expire)
 
 
+def kv_key(bucket: str, key: str) -> str:
+    """The subject a key-value bucket stores `key` under (NATS's `$KV.<bucket>.<key>`), for
+    a writer that publishes to it directly instead of through `KeyValue.put`."""
+    return f"$KV.{bucket}.{key}"
+
+
 @dataclass(frozen=True)
 class StreamSpec:
     name: str

@@ -14,9 +14,13 @@ The delivery rules of docs/services.md, applied to a batch whose order matters:
 - a retry, or a redelivery after a crash, finds the bars already taken in: their
   candidates are announced again, and `Nats-Msg-Id` drops what was already published.
 
-Each symbol's latest analysis goes to the `analysis` KV bucket with the batch; one left at
-the setup tier (no setup on its last bar) is completed later by `finish_latest`, which the
-service calls only while no batch is being handled (`quiet_for`).
+After the commit, the symbols are analyzed one at a time and each one's candidates (and
+its latest analysis, for the `analysis` KV bucket) are put on the wire as soon as it is
+done, without waiting for their acks (`bus.PublishBatch`): the signals service judges the
+first candidates while the scanner analyzes the rest. The batch's bars are acked once every
+announcement is acknowledged. A latest analysis left at the setup tier (no setup on its
+last bar) is completed later by `finish_latest`, which the service calls only while no
+batch is being handled (`quiet_for`).
 """
 
 from __future__ import annotations
@@ -31,14 +35,14 @@ from nats.js import JetStreamContext
 from nats.js.kv import KeyValue
 
 from swingflow_common import subjects
-from swingflow_common.bus import MAX_DELIVER, dead_letter, delivery_count, publish
+from swingflow_common.bus import MAX_DELIVER, PublishBatch, dead_letter, delivery_count
 from swingflow_common.bus.dead_letter import RETRY_DELAYS
 from swingflow_common.db import repository
 from swingflow_common.messages import Bar
 from swingflow_scanner import metrics
 from swingflow_scanner.decoding import Rejected, decode_as
 from swingflow_scanner.settings import SERVICE
-from swingflow_scanner.state import Found, Intake, ScannerState
+from swingflow_scanner.state import Intake, ScannerState
 from swingflow_scanner.store import Sessions
 
 log = logging.getLogger(__name__)
@@ -121,7 +125,7 @@ class BarHandler:
             self.state.rollback(intake)  # not stored: the books must not run ahead
             raise
         self.state.record_rocs(intake)
-        await self._announce(self.state.analyze(intake))
+        await self._announce(intake)
         for position in intake.refused:
             await self._refuse(kept[position], bars[position])
 
@@ -148,22 +152,31 @@ class BarHandler:
         reason = f"out of order: a bar at {bar.ts:%Y-%m-%dT%H:%M}Z after the bar at {last}"
         await dead_letter(self.js, SERVICE, msg.subject, msg.data, reason, "invalid_message")
 
-    async def _announce(self, found: Found) -> None:
-        """Candidates on `signals.candidate.<SYM>`, then the latest analyses in the KV."""
-        await asyncio.gather(
-            *(publish(self.js, subjects.candidates(c.symbol), c) for c in found.candidates)
-        )
-        for c in found.candidates:
-            metrics.CANDIDATES.labels(c.setup).inc()
-        metrics.ANALYSES.inc(found.analyses)
-        if self.kv is not None:
-            kv = self.kv
-            await asyncio.gather(
-                *(
-                    kv.put(subjects.token(a.symbol), a.model_dump_json().encode())
-                    for a in found.latest
-                )
-            )
+    async def _announce(self, intake: Intake) -> None:
+        """Analyze symbol by symbol; put each one's candidates on `signals.candidate.<SYM>`
+        and its latest analysis in the KV at once, in order; then wait for every ack (a
+        failure raises: the batch is retried, and the ids drop what already went out)."""
+        out = PublishBatch(self.js)
+        setups: list[str] = []
+        analyses = 0
+        try:
+            for found in self.state.analyze_each(intake):
+                for c in found.candidates:
+                    await out.add(subjects.candidates(c.symbol), c)
+                    setups.append(c.setup)
+                if self.kv is not None:
+                    for a in found.latest:
+                        key = subjects.kv_key(subjects.ANALYSIS_BUCKET, subjects.token(a.symbol))
+                        await out.add_bytes(key, a.model_dump_json().encode())
+                analyses += found.analyses
+                await asyncio.sleep(0)  # nats-py's flusher sends them while we go on
+            await out.confirm()
+        except BaseException:
+            out.cancel()
+            raise
+        for setup in setups:
+            metrics.CANDIDATES.labels(setup).inc()
+        metrics.ANALYSES.inc(analyses)
 
     @staticmethod
     async def _hold(msgs: Sequence[Msg], seconds: float) -> None:

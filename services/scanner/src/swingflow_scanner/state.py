@@ -19,7 +19,7 @@ a setup hit on its last bar, else it holds the setup tier and waits in `unfinish
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -135,34 +135,44 @@ class ScannerState:
     def analyze(self, intake: Intake) -> Found:
         """Candidates on every new, corrected or re-announced bar of the owned symbols."""
         found = Found([], [], 0)
+        for one in self.analyze_each(intake):
+            found.candidates += one.candidates
+            found.latest += one.latest
+            found.analyses += one.analyses
+        return found
+
+    def analyze_each(self, intake: Intake) -> Iterator[Found]:
+        """`analyze` one symbol at a time, in symbol order, so a caller can announce a
+        symbol's candidates while the next one is analyzed."""
         todo: dict[str, set[int]] = {}
         for source in (intake.changed, intake.reannounce):
             for symbol, indices in source.items():
                 if self.partition.owns(symbol):
                     todo.setdefault(symbol, set()).update(indices)
         for symbol in sorted(todo):
-            book = self.books[symbol]
-            ts = book.ts
+            yield self._analyze_symbol(symbol, todo[symbol])
 
-            def rank_of(i: int, symbol: str = symbol, ts: np.ndarray = ts) -> float | None:
-                rank: float | None = self.rocs.rank(symbol, int(ts[i]))
-                return rank
+    def _analyze_symbol(self, symbol: str, indices: set[int]) -> Found:
+        book = self.books[symbol]
+        ts = book.ts
 
-            bars = book.ohlcv()
-            result = candidates_for_bars(symbol, bars, sorted(todo[symbol]), self.config,
-                                         rank_of, complete_last=False)  # fmt: skip
-            found.candidates += result.candidates
-            found.analyses += len({max(0, i - self.config.lookback_bars + 1) for i in todo[symbol]})
-            last = result.last_index
-            when = bar_time(bars, last)
-            features = {**result.last_snapshot, "rs_rank": rank_of(last)}
-            setups = tuple(c.setup for c in result.candidates if c.ts == when)
-            latest = LatestAnalysis.at(symbol, when, features, setups, result.last_complete)
-            found.latest.append(latest)
-            self.unfinished.pop(symbol, None)
-            if not latest.complete:
-                self.unfinished[symbol] = latest
-        return found
+        def rank_of(i: int) -> float | None:
+            rank: float | None = self.rocs.rank(symbol, int(ts[i]))
+            return rank
+
+        bars = book.ohlcv()
+        result = candidates_for_bars(symbol, bars, sorted(indices), self.config, rank_of,
+                                     complete_last=False)  # fmt: skip
+        analyses = len({max(0, i - self.config.lookback_bars + 1) for i in indices})
+        last = result.last_index
+        when = bar_time(bars, last)
+        features = {**result.last_snapshot, "rs_rank": rank_of(last)}
+        setups = tuple(c.setup for c in result.candidates if c.ts == when)
+        latest = LatestAnalysis.at(symbol, when, features, setups, result.last_complete)
+        self.unfinished.pop(symbol, None)
+        if not latest.complete:
+            self.unfinished[symbol] = latest
+        return Found(list(result.candidates), [latest], analyses)
 
     def finish_latest(self) -> LatestAnalysis | None:
         """Complete the oldest unfinished latest analysis with every module's features (the
