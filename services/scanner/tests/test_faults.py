@@ -24,6 +24,7 @@ from scanner_helpers import (
     stream_count,
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.pool import NullPool
 
 from swingflow_common import subjects
 from swingflow_common.bus import ensure_streams
@@ -157,3 +158,59 @@ async def test_a_batch_that_keeps_failing_is_dead_lettered_not_retried_forever(
 async def at_least(js: JetStreamContext, subject: str, n: int, stream: str = "") -> bool:
     count: int = await stream_count(js, stream or "SIGNALS", subject)
     return count >= n
+
+
+async def _drop_connections(url: str) -> int:
+    """Terminate every other connection to the database (a restarted server, as seen by a
+    pool); returns how many."""
+    engine = engine_from_url(url, poolclass=NullPool)
+    try:
+        async with engine.connect() as connection:
+            result = await connection.exec_driver_sql(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            return int(result.scalar() or 0)
+    finally:
+        await engine.dispose()
+
+
+async def _stored_bars(url: str) -> int:
+    engine = engine_from_url(url, poolclass=NullPool)
+    try:
+        async with engine.connect() as connection:
+            count = (await connection.exec_driver_sql("SELECT count(*) FROM bars")).scalar()
+            return int(count or 0)
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_without_pre_ping_a_dropped_connection_costs_one_retried_batch(
+    js: JetStreamContext, nats_url: str, database_url: str
+) -> None:
+    """The services' engines do not check a pooled connection before use: the batch that
+    meets a connection the server dropped fails, and is retried in place on a new one."""
+    data = sp500_symbols(5, offset=13)
+    bars = day_ordered_bars(data)
+    expected = candidates_over_history(data, CONFIG)
+    half = len(bars) // 2
+    failures = REGISTRY.get_sample_value("swingflow_scanner_batch_failures_total") or 0.0
+    engine = engine_from_url(database_url, pool_pre_ping=False)
+    conf = settings(nats_url, database_url, ticks=False, jobs=False)
+    try:
+        async with running(js, session_factory(engine), conf):
+            await publish_all(js, bars[:half])
+            await eventually(lambda: _has(database_url, half), within=30)
+            assert await _drop_connections(database_url) >= 1  # the scanner's pooled one
+            await publish_all(js, bars[half:])
+            await eventually(lambda: at_least(js, subjects.CANDIDATES_ALL, len(expected)), 30)
+    finally:
+        await engine.dispose()
+    assert (REGISTRY.get_sample_value("swingflow_scanner_batch_failures_total") or 0) > failures
+    assert await _stored_bars(database_url) == len(bars)
+    assert sorted(c.id for c in await candidates(js)) == sorted(c.id for c in expected)
+
+
+async def _has(url: str, n: int) -> bool:
+    return await _stored_bars(url) >= n

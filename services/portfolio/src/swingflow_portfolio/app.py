@@ -70,7 +70,9 @@ def build_service(settings: Settings | None = None) -> PortfolioService:
     path = settings.swingflow_config
     config = load_config(None if str(path) == "swing_config.json" and not path.exists() else path)
     broker = make_broker(settings, SERVICE)
-    engine = engine_from_url(settings.database_url)
+    # no pre-ping: a transaction of its own per checkout on asyncpg, and a batch that
+    # meets a dropped connection is retried anyway (docs/services.md, performance)
+    engine = engine_from_url(settings.database_url, pool_pre_ping=False)
     ledger = Ledger(broker, session_factory(engine), config.risk, settings.book_id)
     app = FastStream(broker)
     service = PortfolioService(app, ledger)

@@ -31,7 +31,9 @@ async def serve(settings: Settings, config: StrategyConfig, stop: asyncio.Event)
     from swingflow_scanner.service import Scanner
 
     await migrate_async(settings.database_url)
-    engine = engine_from_url(settings.database_url)
+    # no pre-ping: a transaction of its own per checkout on asyncpg, and a batch that
+    # meets a dropped connection is retried anyway (docs/services.md, performance)
+    engine = engine_from_url(settings.database_url, pool_pre_ping=False)
     nc = await nats.connect(settings.nats_servers, name=f"swingflow-{SERVICE}-{settings.replica}")
     try:
         scanner = Scanner(nc.jetstream(), session_factory(engine), config, settings)

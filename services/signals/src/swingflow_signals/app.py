@@ -50,7 +50,9 @@ def build_service(settings: Settings | None = None) -> SignalsService:
     configure_logging(settings.log_level, service=SERVICE)
     weights = Weights(read_config(settings.swingflow_config))
     broker = make_broker(settings, SERVICE)
-    engine = engine_from_url(settings.database_url)
+    # no pre-ping: a transaction of its own per checkout on asyncpg, and a batch that
+    # meets a dropped connection is retried anyway (docs/services.md, performance)
+    engine = engine_from_url(settings.database_url, pool_pre_ping=False)
     ml = MlClient(lambda: broker.config.connection_state.connection, settings.ml_timeout)
     judge = Judge(broker, session_factory(engine), weights, ml)
     broker.include_router(build_router(broker, judge))
