@@ -2,7 +2,8 @@
 
 The order is the platform's delivery rule: every evaluation (confirmed or rejected, with
 its stage scores) is committed before any ConfirmedSignal is published, and each is
-published with its signal id as `Nats-Msg-Id`.
+published with its signal id as `Nats-Msg-Id`. The batch's ConfirmedSignals go out in
+order in one `bus.PublishBatch` (one wait for all their acks, not one each).
 
 Idempotent by signal id. A candidate whose verdict is already stored is not judged again
 (weights may have changed since; the first verdict stands). If that candidate comes back
@@ -23,7 +24,7 @@ from nats.aio.msg import Msg
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from swingflow_common import subjects
-from swingflow_common.bus import delivery_count, publish
+from swingflow_common.bus import PublishBatch, delivery_count, jetstream
 from swingflow_common.db import repository
 from swingflow_common.db.models import SignalRow
 from swingflow_common.messages import (
@@ -127,8 +128,15 @@ class Judge:
             async with self.sessions.begin() as session:
                 await repository.save_evaluations(session, evaluations)
         confirmed = [e.signal for e in evaluations if e.signal is not None]
+        out = PublishBatch(jetstream(self.broker))
+        try:
+            for signal in (*confirmed, *again):
+                await out.add(subjects.confirmed(signal.symbol), signal)
+            await out.confirm()
+        except BaseException:
+            out.cancel()
+            raise
         for signal in (*confirmed, *again):
-            await publish(self.broker, subjects.confirmed(signal.symbol), signal)
             _announced(signal)
         for evaluation in evaluations:
             _count(evaluation)
