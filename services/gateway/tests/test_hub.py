@@ -6,32 +6,39 @@ import asyncio
 import json
 from typing import Any
 
+from prometheus_client import REGISTRY
+
 from swingflow_common import subjects
 from swingflow_common.testing import eventually
 from swingflow_gateway.ws.connection import Connection
-from swingflow_gateway.ws.frames import Frame
-from swingflow_gateway.ws.hub import Hub
+from swingflow_gateway.ws.hub import BATCH_BYTES, Hub
 
 from .factories import bars, candidate
 
 
-def unframe(wire: bytes) -> str:
-    """The text of one unmasked server frame (a test's own reading of RFC 6455, 5.2)."""
-    assert wire[0] == 0x81  # FIN, text
-    size, start = wire[1], 2
-    if size == 126:
-        size, start = int.from_bytes(wire[2:4], "big"), 4
-    elif size == 127:
-        size, start = int.from_bytes(wire[2:10], "big"), 10
-    assert len(wire) == start + size
-    return wire[start:].decode()
+def unframe(wire: bytes) -> list[str]:
+    """The texts of the unmasked server frames in `wire`, which holds whole frames only
+    (a test's own reading of RFC 6455, 5.2)."""
+    texts = []
+    while wire:
+        assert wire[0] == 0x81  # FIN, text
+        size, start = wire[1], 2
+        if size == 126:
+            size, start = int.from_bytes(wire[2:4], "big"), 4
+        elif size == 127:
+            size, start = int.from_bytes(wire[2:10], "big"), 10
+        assert len(wire) >= start + size
+        texts.append(wire[start : start + size].decode())
+        wire = wire[start + size :]
+    return texts
 
 
 class FakeSocket:
     """Records what the server sends; `gate` (when set) holds every send until opened.
 
     With `direct`, frames are taken as bytes through `write` while the gate is open (as a
-    transport with room); otherwise, and while gated, through `send_text`.
+    transport with room); otherwise, and while gated, through `send_text`. `writes` keeps
+    the bytes of each write.
     """
 
     def __init__(self, gated: bool = False, direct: bool = False) -> None:
@@ -40,14 +47,17 @@ class FakeSocket:
         self.gate = asyncio.Event()
         self.direct = direct
         self.written = 0  # frames taken by `write`
+        self.writes: list[bytes] = []
         if not gated:
             self.gate.set()
 
-    def write(self, frame: Frame) -> bool:
+    def write(self, data: bytes) -> bool:
         if not (self.direct and self.gate.is_set()):
             return False
-        self.sent.append(json.loads(unframe(frame.wire)))
-        self.written += 1
+        texts = unframe(data)
+        self.sent += [json.loads(text) for text in texts]
+        self.written += len(texts)
+        self.writes.append(data)
         return True
 
     async def send_text(self, data: str) -> None:
@@ -68,6 +78,10 @@ class FakeSocket:
         return [frame for frame in self.sent if frame["type"] == kind]
 
 
+def fanout_count() -> float:
+    return REGISTRY.get_sample_value("swingflow_gateway_ws_fanouts_total") or 0.0
+
+
 async def connect(hub: Hub, socket: FakeSocket, channels: list[str], queue: int = 256) -> Any:
     connection = Connection(hub, socket, queue_size=queue, max_channels=10)
     task = asyncio.create_task(connection.serve())
@@ -86,7 +100,7 @@ async def test_a_slow_client_drops_its_oldest_frames_and_never_delays_a_fast_one
         hub.publish_message(subjects.bars("AAPL"), bar.model_dump_json().encode())
     await eventually(lambda: len(fast.of("bar")) == 50)  # while the slow one sends nothing
     assert slow.sent == []
-    assert fast.written == len(fast.sent) == 52  # every frame as shared bytes, none queued
+    assert fast.written == len(fast.sent) == 52  # every frame as bytes, none queued
     # 52 frames (hello, the hello after subscribing, 50 bars): the first is in flight in the
     # blocked send, the last 8 are queued, the 43 between them were dropped
     assert slow_conn.dropped == 43
@@ -99,6 +113,56 @@ async def test_a_slow_client_drops_its_oldest_frames_and_never_delays_a_fast_one
     slow.leave()
     await asyncio.gather(fast_task, slow_task)
     assert hub.connections == set()
+
+
+async def test_messages_of_one_loop_turn_reach_each_client_in_one_write_in_order() -> None:
+    hub = Hub()
+    first, second, other = (FakeSocket(direct=True) for _ in range(3))
+    tasks = [
+        (await connect(hub, first, ["bars:AAPL", "signals"]))[1],
+        (await connect(hub, second, ["bars:AAPL", "signals"]))[1],
+        (await connect(hub, other, ["bars:MSFT"]))[1],
+    ]
+    before = [len(s.writes) for s in (first, second, other)]
+    fanouts = fanout_count()
+    aapl, msft, signal = bars("AAPL", 2), bars("MSFT", 1)[0], candidate("AAPL", 4)
+    burst = [(subjects.bars("AAPL"), aapl[0]), (subjects.candidates("AAPL"), signal),
+             (subjects.bars("MSFT"), msft), (subjects.bars("AAPL"), aapl[1])]  # fmt: skip
+    for subject, message in burst:
+        hub.publish_message(subject, message.model_dump_json().encode())
+    assert [len(s.writes) for s in (first, second, other)] == before  # not before the turn ends
+    await eventually(lambda: len(first.of("bar")) == 2 and len(other.of("bar")) == 1)
+    assert [len(s.writes) for s in (first, second, other)] == [n + 1 for n in before]
+    assert fanout_count() == fanouts + 1  # the metric behind messages per client write
+    order = [("bar", aapl[0]), ("candidate_signal", signal), ("bar", aapl[1])]
+    assert [(f["type"], f["data"]) for f in first.sent[-3:]] == [
+        (kind, json.loads(m.model_dump_json())) for kind, m in order
+    ]
+    assert second.writes[-1] is first.writes[-1]  # the same batch joined once for both
+    assert [f["data"]["symbol"] for f in other.sent[-1:]] == ["MSFT"]
+    for socket in (first, second, other):
+        socket.leave()
+    await asyncio.gather(*tasks)
+
+
+async def test_a_burst_goes_out_in_writes_no_larger_than_a_batch() -> None:
+    hub = Hub()
+    socket = FakeSocket(direct=True)
+    _, task = await connect(hub, socket, ["bars:AAPL"])
+    before = len(socket.writes)
+    series = bars("AAPL", 600)  # about 200 KB of frames in one turn of the loop
+    frames = [bar.model_dump_json().encode() for bar in series]
+    for data in frames:
+        hub.publish_message(subjects.bars("AAPL"), data)
+    during = len(socket.writes) - before
+    assert during >= 2  # full batches went out while the burst was still being offered
+    await eventually(lambda: len(socket.of("bar")) == len(series))
+    largest_frame = max(len(f) for f in frames) + 200  # the envelope and header
+    assert all(len(w) < BATCH_BYTES + largest_frame for w in socket.writes)
+    assert len(socket.writes) - before == during + 1  # the rest at the end of the turn
+    assert [f["data"]["close"] for f in socket.of("bar")] == [b.close for b in series]
+    socket.leave()
+    await task
 
 
 async def test_only_subscribers_of_a_channel_receive_its_messages() -> None:
@@ -164,10 +228,11 @@ async def test_invalid_nats_messages_are_not_forwarded() -> None:
     socket = FakeSocket()
     _, task = await connect(hub, socket, ["bars:AAPL"])
     bad = bars("AAPL", 1)[0].model_dump(mode="json") | {"high": 1.0}  # high below low
-    assert hub.publish_message(subjects.bars("AAPL"), json.dumps(bad).encode()) == 0
-    assert hub.publish_message(subjects.bars("AAPL"), b"{not json") == 0
+    assert hub.publish_message(subjects.bars("AAPL"), json.dumps(bad).encode()) is False
+    assert hub.publish_message(subjects.bars("AAPL"), b"{not json") is False
     good = bars("AAPL", 1)[0].model_dump_json().encode()
-    assert hub.publish_message(subjects.bars("AAPL"), good) == 1
+    assert hub.publish_message(subjects.candidates("AAPL"), good) is False  # wrong subject
+    assert hub.publish_message(subjects.bars("AAPL"), good) is True
     await eventually(lambda: len(socket.of("bar")) == 1)
     socket.leave()
     await task

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import threading
 from typing import Any
 
 import nats
@@ -77,6 +78,48 @@ async def test_a_confirmed_signal_reaches_subscribers_only(
             connections = app.state.resources.hub.connections
             assert len(connections) == 2
             assert all(c.written == c.sent > 0 for c in connections)
+
+
+async def test_messages_that_arrive_together_go_to_each_client_in_one_write(
+    database_url: str, nats_url: str, make_settings: Any
+) -> None:
+    burst = [candidate(f"S{i:02d}", i) for i in range(20)]
+
+    async def publish_burst() -> None:
+        client = await nats.connect(nats_url)
+        for signal in burst:
+            await client.publish(
+                subjects.candidates(signal.symbol), signal.model_dump_json().encode()
+            )
+        await client.flush()
+        await client.close()
+        await asyncio.sleep(0.3)  # and nats-server has sent them on to the gateway
+
+    app = create_app(make_settings(database_url, nats_url), warm_up=False)
+    async with running(app) as address:
+        await wait_ready(address)
+        url = f"ws://{address}/ws"
+        async with connect(url) as first, connect(url) as second, connect(url) as other:
+            await subscribe(first, ["signals"])
+            await subscribe(second, ["signals"])
+            await subscribe(other, ["allocations"])
+            hub = app.state.resources.hub
+            writes = {c: c.writes for c in hub.connections}
+            # the gateway runs in this loop: hold it while the burst reaches its NATS
+            # socket, so that it reads the 20 messages at once when the loop resumes
+            publisher = threading.Thread(target=asyncio.run, args=(publish_burst(),))
+            publisher.start()
+            publisher.join(30)
+            for ws in (first, second):
+                ids = [(await frame(ws))["data"]["id"] for _ in burst]
+                assert ids == [signal.id for signal in burst]  # every one, in order
+            listeners = [c for c in hub.connections if "signals" in c.channels]
+            assert len(listeners) == 2
+            for connection in listeners:  # fewer writes than frames: batched
+                assert 1 <= connection.writes - writes[connection] < len(burst)
+                assert connection.written == connection.sent
+            (quiet,) = [c for c in hub.connections if c not in listeners]
+            assert quiet.writes == writes[quiet]  # nothing for `allocations`
 
 
 async def count_signals(

@@ -2,6 +2,9 @@
 
 - `swingflow_gateway_ws_clients`: WebSocket clients connected now;
 - `swingflow_gateway_ws_dropped_messages_total`: frames dropped from slow clients' queues;
+- `swingflow_gateway_ws_fanouts_total`: fan-outs, each of the messages that arrived in
+  one turn of the event loop (events / fan-outs = messages per client write: above 1
+  when the gateway had fallen behind and caught up);
 - `swingflow_gateway_ws_disconnects_total{reason}`: connections the server closed
   (`send_timeout`: the client stopped reading);
 - `swingflow_gateway_events_total{channel}`: NATS messages fanned out, by channel kind;
@@ -20,6 +23,10 @@ WS_CLIENTS = Gauge("swingflow_gateway_ws_clients", "WebSocket clients connected 
 WS_DROPPED = Counter(
     "swingflow_gateway_ws_dropped_messages",
     "Frames dropped from slow WebSocket clients' queues, oldest first.",
+)
+WS_FANOUTS = Counter(
+    "swingflow_gateway_ws_fanouts",
+    "Fan-outs to the WebSocket clients, each of the messages that arrived in one loop turn.",
 )
 WS_DISCONNECTS = Counter(
     "swingflow_gateway_ws_disconnects",

@@ -1,15 +1,16 @@
 """One WebSocket client: a bounded queue, a reader task, and a sender task while one is needed.
 
 The hub calls `offer(frame)` for every event on a channel the client wants, with one
-`Frame` shared by all of them. `offer` never waits. When nothing is queued for the
-client, the frame goes out at once: its encoded bytes written straight to the socket
-when the socket allows it (`Socket.write`), else through the ASGI send run eagerly (see
-`eager`). Either way a send to a socket with room finishes without suspending, so a
-fan-out to thousands of clients costs no task switch per client. A send that has to wait
-starts the sender task, which finishes it and then drains the queue; meanwhile frames
-queue up. When
-the queue is full the oldest frame is dropped and counted, so a slow client loses its own
-backlog and never slows the hub or the other clients; the next frame it gets is
+`Frame` shared by all of them, or `offer_all(frames, data)` for the several messages that
+arrived in one turn of the loop. Neither waits. When nothing is queued for the client,
+the frames go out at once: their encoded bytes written straight to the socket when the
+socket allows it (`Socket.write`; one write for all of `offer_all`'s frames), else one by
+one through the ASGI send run eagerly (see `eager`). Either way a send to a socket with
+room finishes without suspending, so a fan-out to thousands of clients costs no task
+switch per client. A send that has to wait starts the sender task, which finishes it and
+then drains the queue; meanwhile frames queue up. When the queue is full the oldest frame
+is dropped and counted, so a slow client loses its own backlog and never slows the hub
+or the other clients; the next frame it gets is
 `{"channel": "system", "type": "dropped", "data": {"count": n}}`.
 
 The reader parses what the client sends (subscribe, unsubscribe, ping); a bad frame gets
@@ -43,12 +44,12 @@ MAX_CLIENT_FRAME = 64 * 1024  # bytes: a subscribe with a thousand channels fits
 class Socket(Protocol):
     """What a connection sends and receives through (`RawSocket`, a fake in unit tests).
 
-    `write` sends a frame's bytes at once when the socket allows it and says whether it
+    `write` sends encoded frames at once when the socket allows it and says whether it
     did (False: use `send_text`); `send_text` must return a coroutine, so that it can be
     run eagerly.
     """
 
-    def write(self, frame: Frame) -> bool: ...
+    def write(self, data: bytes) -> bool: ...
     def send_text(self, data: str) -> Coroutine[Any, Any, None]: ...
     def receive(self) -> Awaitable[Any]: ...
 
@@ -66,7 +67,8 @@ class Connection:
         self._pending_drops = 0
         self.dropped = 0  # total dropped over the connection's life
         self.sent = 0
-        self.written = 0  # of `sent`, those written straight to the socket as shared bytes
+        self.written = 0  # of `sent`, those written straight to the socket as bytes
+        self.writes = 0  # the socket writes that carried them (fewer when batched)
         self.sending_since: float | None = None  # loop time a waiting send began
         self._reader: asyncio.Task[None] | None = None
         self._sender: asyncio.Task[None] | None = None
@@ -80,7 +82,7 @@ class Connection:
             return
         if self._sender is None:  # nothing queued or in flight: try at once
             try:
-                written = self.socket.write(frame)
+                written = self.socket.write(frame.wire)
             except Exception as exc:  # the client is gone
                 log.debug("websocket write failed: %r", exc)
                 self.close()
@@ -88,6 +90,7 @@ class Connection:
             if written:
                 self.sent += 1
                 self.written += 1
+                self.writes += 1
             else:
                 self._send_now(frame.text)
             return
@@ -97,6 +100,25 @@ class Connection:
             self.dropped += 1
             WS_DROPPED.inc()
         self._queue.append(frame)
+
+    def offer_all(self, frames: list[Frame], data: bytes) -> None:
+        """`offer` each of `frames`, in one write of `data` (their bytes joined) if idle."""
+        if self._closed:
+            return
+        if self._sender is None:
+            try:
+                written = self.socket.write(data)
+            except Exception as exc:
+                log.debug("websocket write failed: %r", exc)
+                self.close()
+                return
+            if written:
+                self.sent += len(frames)
+                self.written += len(frames)
+                self.writes += 1
+                return
+        for frame in frames:  # one by one: the first is sent, the rest queue behind it
+            self.offer(frame)
 
     def close(self) -> None:
         """End the connection (a failed send, the hub's dead-client watchdog, shutdown)."""

@@ -5,15 +5,16 @@ without the session's wrapper and checks, because with thousands of clients that
 per-frame overhead is most of the fan-out's cost.
 
 Straight out means, under uvicorn's default WebSocket protocol (websockets' sans-I/O
-implementation), writing the frame's encoded bytes (`Frame.wire`, built once per
-message) to the connection's transport: no per-client frame object, encoding or
-coroutine. That is allowed only while the protocol is open (handshake done, no close
-sent, not disconnected) and the transport is neither closing nor over its high-water
-mark; otherwise, and under any other ASGI server, the frame goes through the ASGI
-`send`, which also waits for a full transport to drain (the `Connection`'s slow path).
-This module is the one place that knows those uvicorn internals. Starlette's own layers
-wrap `send` in closures on its way to a route, so `ServerSend`, the outermost middleware,
-hands the server's own `send` to the endpoint in the scope.
+implementation), writing the frames' encoded bytes (`Frame.wire`, built once per
+message; a client's batch of several joined) to the connection's transport: no
+per-client frame object, encoding or coroutine. That is allowed only while the protocol
+is open (handshake done, no close sent, not disconnected) and the transport is neither
+closing nor over its high-water mark; otherwise, and under any other ASGI server, the
+frames go one by one through the ASGI `send`, which also waits for a full transport to
+drain (the `Connection`'s slow path). This module is the one place that knows those
+uvicorn internals. Starlette's own layers wrap `send` in closures on its way to a route,
+so `ServerSend`, the outermost middleware, hands the server's own `send` to the endpoint
+in the scope.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from swingflow_gateway.resources import Resources
 from swingflow_gateway.ws.connection import Connection
-from swingflow_gateway.ws.frames import Frame
 
 SERVER_SEND = "swingflow.server_send"  # the scope key `ServerSend` fills
 
@@ -64,8 +64,8 @@ class RawSocket:
         self._send = send
         self._protocol = _sansio_protocol(server_send or send)
 
-    def write(self, frame: Frame) -> bool:
-        """Write the frame's bytes to the transport now, if allowed; False when not."""
+    def write(self, data: bytes) -> bool:
+        """Write encoded frames to the transport now, if allowed; False when not."""
         protocol = self._protocol
         if (
             protocol is None
@@ -77,7 +77,7 @@ class RawSocket:
         transport: asyncio.Transport = protocol.transport
         if transport.is_closing() or not protocol.writable.is_set():  # paused: over high water
             return False
-        transport.write(frame.wire)
+        transport.write(data)
         return True
 
     def send_text(self, data: str) -> Coroutine[Any, Any, None]:

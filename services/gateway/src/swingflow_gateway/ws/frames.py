@@ -28,19 +28,17 @@ def encode_text(payload: bytes) -> bytes:
 
 
 class Frame:
-    """A frame's text (for the ASGI send path) and its bytes on the wire (built on first use)."""
+    """A frame's text (for the ASGI send path) and its bytes on the wire.
 
-    __slots__ = ("_wire", "text")
+    Compared and hashed by identity: a connection's batch of frames is a dict key (see
+    `Connection.flush`).
+    """
+
+    __slots__ = ("text", "wire")
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self._wire: bytes | None = None
-
-    @property
-    def wire(self) -> bytes:
-        if self._wire is None:
-            self._wire = encode_text(self.text.encode())
-        return self._wire
+        self.wire = encode_text(text.encode())
 
     def __repr__(self) -> str:
         return f"Frame({self.text[:60]!r})"
