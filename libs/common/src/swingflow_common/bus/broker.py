@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from faststream.message import StreamMessage
 from faststream.middlewares import AckPolicy
 from faststream.nats import ConsumerConfig, JStream, NatsBroker, PullSub
 from faststream.nats.broker.registrator import NatsRegistrator
@@ -31,6 +32,17 @@ from swingflow_common.settings import CommonSettings
 ACK_WAIT = 30.0  # seconds a consumer has to ack before the server redelivers
 
 
+async def raw_body(message: StreamMessage[Any]) -> bytes:
+    """The message's body as it came: FastStream's decoder for our brokers.
+
+    FastStream's default decoder parses every body with the standard library's `json`
+    before the handler runs, even when the handler takes only the `NatsMessage` and
+    validates the bytes itself, as every handler here does (`decode`, pydantic's Rust
+    JSON parser): 6 ms thrown away for each 64-candidate `ml.predict` request."""
+    body: bytes = message.body
+    return body
+
+
 def make_broker(
     settings: CommonSettings,
     service: str,
@@ -40,10 +52,13 @@ def make_broker(
     """A NatsBroker for `settings.nats_url`, its metrics on `registry` under `service`.
 
     FastStream's own log lines go through the standard logging tree (so they come out as
-    JSON with ours), and its one-line-per-message logs are at DEBUG, not INFO.
+    JSON with ours), and its one-line-per-message logs are at DEBUG, not INFO. Bodies are
+    not parsed by FastStream (`raw_body`): a handler takes `message: NatsMessage` and
+    decodes `message.raw_message.data` into the message it expects.
     """
     broker_options.setdefault("logger", logging.getLogger(f"swingflow.{service}.broker"))
     broker_options.setdefault("log_level", logging.DEBUG)
+    broker_options.setdefault("decoder", raw_body)
     return NatsBroker(
         settings.nats_servers,
         name=f"swingflow-{service}",
