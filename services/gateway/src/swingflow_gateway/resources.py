@@ -20,6 +20,7 @@ from swingflow_gateway import analysis
 from swingflow_gateway.jobs import JobRunner, announcer
 from swingflow_gateway.nats_link import NatsLink
 from swingflow_gateway.settings import Settings
+from swingflow_gateway.signal_counts import SignalCounts
 from swingflow_gateway.ws.channels import SUBSCRIBED_SUBJECTS
 from swingflow_gateway.ws.hub import Hub
 
@@ -35,6 +36,7 @@ class Resources:
     hub: Hub
     weights_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     jobs: JobRunner = field(kw_only=True)  # background jobs (POST /api/backtest), jobs.py
+    signal_counts: SignalCounts = field(kw_only=True)  # GET /api/signals' total
 
 
 @asynccontextmanager
@@ -44,15 +46,20 @@ async def open_resources(settings: Settings, warm_up: bool = True) -> AsyncItera
         await migrate_async(settings.database_url)
     engine = engine_from_url(settings.database_url)
     hub = Hub(settings.ws_heartbeat_seconds, settings.ws_send_timeout_seconds)
-    link = NatsLink(settings.nats_servers, SUBSCRIBED_SUBJECTS, hub.publish_message)
+    sessions = session_factory(engine)
+    counts = SignalCounts(sessions)
+    link = NatsLink(
+        settings.nats_servers, SUBSCRIBED_SUBJECTS, counts.watching(hub.publish_message)
+    )
     link.start()
     hub.start()
     warming = asyncio.ensure_future(asyncio.to_thread(analysis.warm_up)) if warm_up else None
     try:
         jobs = JobRunner(announcer(hub, link))
-        yield Resources(settings, engine, session_factory(engine), link, hub, jobs=jobs)
+        yield Resources(settings, engine, sessions, link, hub, jobs=jobs, signal_counts=counts)
         await jobs.close()
     finally:
+        await counts.close()
         await hub.stop()
         await link.close()
         if warming is not None:

@@ -166,12 +166,26 @@ async def latest_snapshot(session: AsyncSession) -> PortfolioSnapshotRow | None:
 _LISTED = [c for c in SignalRow.__table__.columns if c.name != "features"]
 
 
+def _listed(columns: Sequence[str] | None, json_text: bool) -> list[sa.ColumnElement[Any]]:
+    """The selected columns: `columns` by name (default `_LISTED`), structured ones as text."""
+    table = SignalRow.__table__.c
+    chosen = _LISTED if columns is None else [table[name] for name in columns]
+    if not json_text:
+        return list(chosen)
+    # CAST(... AS TEXT) hands back the stored JSON as it was written: a no-op on SQLite,
+    # json -> text on PostgreSQL, and no driver decoding (asyncpg decodes json itself).
+    return [sa.cast(c, sa.Text).label(c.name) if isinstance(c.type, sa.JSON) else c for c in chosen]
+
+
 async def signal_page(
     session: AsyncSession,
     where: SignalFilter | None = None,
     limit: int = 50,
     offset: int = 0,
     after: tuple[datetime, str] | None = None,
+    *,
+    columns: Sequence[str] | None = None,
+    json_text: bool = False,
 ) -> Sequence[Any]:
     """Signals matching `where`, newest bar first (ties by id, descending), as plain rows.
 
@@ -181,9 +195,16 @@ async def signal_page(
     then starts right after it, read from the index however deep it is, where an
     `offset` reads and skips every row before it. The order matches the indexes
     (ts, id), (status, ts, id) and (symbol, ts, id) read backwards, so no page sorts.
+
+    `columns` names the columns to read (all but `features` by default); `json_text=True`
+    gives the structured ones (`stages`, `weights`, ...) as their stored JSON text, for
+    a caller that parses them itself (the gateway: pydantic-core parses and validates
+    them several times faster than `json.loads` does).
     """
-    query = sa.select(*_LISTED).where(*(where or SignalFilter()).where())
+    query = sa.select(*_listed(columns, json_text)).where(*(where or SignalFilter()).where())
     if after is not None:
         query = query.where(sa.tuple_(SignalRow.ts, SignalRow.id) < sa.tuple_(*after))
     query = query.order_by(SignalRow.ts.desc(), SignalRow.id.desc()).limit(limit).offset(offset)
-    return (await session.execute(query)).all()
+    # Core on the session's connection: the ORM's execute path adds nothing for plain rows.
+    connection = await session.connection()
+    return (await connection.execute(query)).all()

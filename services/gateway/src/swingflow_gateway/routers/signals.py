@@ -6,17 +6,18 @@ import base64
 import binascii
 import json
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Response
 
 from swingflow_common.db import queries, repository
 from swingflow_common.messages import STAGE_NAMES
-from swingflow_gateway.convert import json_response, signal_out
-from swingflow_gateway.deps import SessionDep
+from swingflow_gateway.convert import SIGNAL_COLUMNS, signal_page_response
+from swingflow_gateway.deps import ResourcesDep, SessionDep
 from swingflow_gateway.params import MinScore, Offset, PeriodDep, SetupQuery, SymbolQuery
 from swingflow_gateway.routers import ERRORS
 from swingflow_gateway.schemas import Funnel, FunnelStage, SignalPage, SignalStatus
+from swingflow_gateway.signal_counts import TTL_S
 
 router = APIRouter(prefix="/api/signals", tags=["signals"])
 
@@ -43,13 +44,22 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     return ts, signal_id
 
 
-def _cursor_of(row: Any) -> str:
-    return encode_cursor(row.ts, row.id)
+LIST_DESCRIPTION = f"""Signals (candidates and verdicts) matching the filters, newest bar first.
+
+Deep pages: follow `next_cursor` rather than raising `offset`; a cursor page is read
+from the index at any depth, an offset reads and skips every row before it.
+
+`total` is exact on a first page shorter than `limit`. Otherwise it is a count of the
+matching signals that began at most {TTL_S:g} seconds before (recounted sooner after a new
+signal), so it can lag the signals stored in the last few seconds; it is never less
+than `offset` plus the rows of a non-empty offset page.
+"""
 
 
-@router.get("", response_model=SignalPage, responses=ERRORS)
+@router.get("", response_model=SignalPage, responses=ERRORS, description=LIST_DESCRIPTION)
 async def list_signals(  # the answer is built (and validated) here, then sent as is
     session: SessionDep,
+    resources: ResourcesDep,
     period: PeriodDep,
     status: Annotated[SignalStatus | None, Query(description="Only this status.")] = None,
     symbol: SymbolQuery = None,
@@ -66,11 +76,7 @@ async def list_signals(  # the answer is built (and validated) here, then sent a
         ),
     ] = None,
 ) -> Response:
-    """Signals (candidates and verdicts) matching the filters, newest bar first.
-
-    Deep pages: follow `next_cursor` rather than raising `offset`; a cursor page is read
-    from the index at any depth, an offset reads and skips every row before it.
-    """
+    """A page of signals; `LIST_DESCRIPTION` (the OpenAPI text) says what `total` means."""
     try:
         after = decode_cursor(cursor) if cursor is not None else None
     except ValueError as exc:
@@ -83,17 +89,19 @@ async def list_signals(  # the answer is built (and validated) here, then sent a
         end=period.end,
         min_total=min_score,
     )
-    rows = await queries.signal_page(session, where, limit, offset, after)
-    total = await repository.count_signals(session, where)
-    page = SignalPage(
-        items=[signal_out(r) for r in rows],
-        total=total,
-        limit=limit,
-        offset=offset,
-        next_cursor=_cursor_of(rows[-1]) if len(rows) == limit else None,
+    rows = await queries.signal_page(
+        session, where, limit, offset, after, columns=SIGNAL_COLUMNS, json_text=True
     )
-    response: Response = json_response(page)
-    return response
+    counts = resources.signal_counts
+    if offset == 0 and after is None and len(rows) < limit:
+        total = len(rows)  # every match is on this page: exact, and no count needed
+        counts.remember(where, total)
+    else:
+        total = await counts.count(where)
+        if after is None and rows:  # a kept count never says fewer than this page shows
+            total = max(total, offset + len(rows))
+    next_cursor = encode_cursor(rows[-1].ts, rows[-1].id) if len(rows) == limit else None
+    return signal_page_response(rows, total, limit, offset, next_cursor)
 
 
 @router.get("/funnel", response_model=Funnel, responses=ERRORS)
