@@ -16,6 +16,7 @@ import pandas as pd
 
 FloatArray = npt.NDArray[np.float64]
 Features = dict[str, FloatArray]
+_PRICE_COLUMNS = ("open", "high", "low", "close", "volume")
 
 
 @dataclass(frozen=True)
@@ -36,20 +37,22 @@ class OHLCV:
     def from_frame(cls, frame: pd.DataFrame) -> OHLCV:
         """From a frame with a DatetimeIndex and open/high/low/close/volume columns."""
         idx = pd.DatetimeIndex(frame.index)
-        if idx.tz is not None:
-            idx = idx.tz_convert("UTC").tz_localize(None)
+        # int64 ns: since the epoch in UTC for an aware index (a naive one: its wall time)
+        ts = (idx if idx.unit == "ns" else idx.as_unit("ns")).asi8.view("datetime64[ns]")
+        names = frame.columns.tolist()
+        block: FloatArray | None = None
+        if len(set(names)) == len(names) and set(_PRICE_COLUMNS) <= set(names):
+            try:  # every column at once: a view of a float frame, far cheaper than five Series
+                block = frame.to_numpy(dtype=np.float64, copy=False)
+            except (TypeError, ValueError):  # a column that is not a number
+                block = None
 
         def col(name: str) -> FloatArray:
+            if block is not None:
+                return np.ascontiguousarray(block[:, names.index(name)])
             return np.ascontiguousarray(frame[name].to_numpy(dtype=np.float64))
 
-        return cls(
-            ts=idx.to_numpy(dtype="datetime64[ns]"),
-            open=col("open"),
-            high=col("high"),
-            low=col("low"),
-            close=col("close"),
-            volume=col("volume"),
-        )
+        return cls(ts, *(col(name) for name in _PRICE_COLUMNS))
 
     def head(self, n: int) -> OHLCV:
         """The first `n` bars (what was known at bar n-1)."""

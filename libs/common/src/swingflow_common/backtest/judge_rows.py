@@ -157,6 +157,14 @@ def judge_symbol(
         feats = complete_features(feats, window)
         keys = tuple(sorted(feats))
         columns = {k: np.asarray(feats[k], dtype=np.float64) for k in keys}
+        # confirmation reads no setup: scored once on every row a setup holds on (each
+        # row's score depends on that row's features only)
+        hit_any = np.zeros(local.shape[0], dtype=bool)
+        for scan in scans:
+            hit_any |= scan.hit
+        union = np.flatnonzero(hit_any & valid)
+        union_get = _getter(columns, local[union], finite_rows(rank_values[local[union] + first]))
+        union_conf = np.array(confirmation.score_rows(union_get), dtype=np.float64)
         for code, scan in enumerate(scans):
             rows = np.flatnonzero(scan.hit & valid)
             if rows.size == 0:
@@ -166,7 +174,7 @@ def judge_symbol(
             rank_rows = finite_rows(rank_values[bar_ix])
             get = _getter(columns, at, rank_rows)
             base = np.array(rounded(clip01_rows(scan.strength[rows])), dtype=np.float64)
-            conf = np.array(confirmation.score_rows(get), dtype=np.float64)
+            conf = union_conf[np.searchsorted(union, rows)]
             timing = np.array(entry_timing.score_rows(get, scan.setup), dtype=np.float64)
             ml = np.full(rows.size, ml_stage.score)
             scores = [base, conf, ml, timing]
@@ -332,7 +340,7 @@ def judge_history_rows(
     tasks: list[Task] = []
     for symbol, a, b in spans:
         frame = dataset.bars[symbol]
-        bars = OHLCV.from_frame(frame.iloc[:b])
+        bars = OHLCV.from_frame(frame).head(b)
         rank_values = ranks[symbol].reindex(frame.index[:b]).to_numpy(np.float64)
         prices = np.stack([bars.open, bars.high, bars.low, bars.close, bars.volume])
         tasks.append((symbol, a, bars.ts.view(np.int64), prices, rank_values))

@@ -37,6 +37,7 @@ from swingflow_common.pipeline.scoring import (
     describe,
     finite,
     ramp_rows,
+    round_rows,
     snapshot_rows,
     where,
 )
@@ -93,11 +94,8 @@ def score_rows(get: RowGetter) -> list[float]:
     """The confirmation score of every row (what `confirm` gives as `score`)."""
     parts, _ = component_rows(get)
     total = blend_rows(parts, COMPONENT_WEIGHTS)
-    known_rows = np.isfinite(total)
-    return [
-        round(x, 4) if ok else 0.0
-        for x, ok in zip(clip01_rows(total).tolist(), known_rows.tolist(), strict=True)
-    ]
+    score: list[float] = round_rows(np.where(np.isfinite(total), clip01_rows(total), 0.0)).tolist()
+    return score
 
 
 def _row(values: dict[str, Rows]) -> dict[str, float | None]:

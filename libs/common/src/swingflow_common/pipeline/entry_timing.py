@@ -35,6 +35,7 @@ from swingflow_common.pipeline.scoring import (
     describe,
     finite,
     ramp_rows,
+    round_rows,
     snapshot_rows,
     where,
 )
@@ -111,11 +112,8 @@ def component_rows(get: RowGetter, setup: str) -> dict[str, Rows]:
 def score_rows(get: RowGetter, setup: str) -> list[float]:
     """The entry-timing score of every row (what `time_entry` gives as `score`)."""
     total = blend_rows(component_rows(get, setup), COMPONENT_WEIGHTS)
-    known_rows = np.isfinite(total)
-    return [
-        round(x, 4) if ok else 0.0
-        for x, ok in zip(clip01_rows(total).tolist(), known_rows.tolist(), strict=True)
-    ]
+    score: list[float] = round_rows(np.where(np.isfinite(total), clip01_rows(total), 0.0)).tolist()
+    return score
 
 
 def components(s: Snap, setup: str) -> dict[str, float | None]:

@@ -151,11 +151,14 @@ def candidates_for_bars(
 
 def roc_panel(dataset: Dataset) -> pd.DataFrame:
     """Every symbol's `roc_63` (the analysis module's) on every date of the dataset."""
-    series = {}
-    for symbol, frame in dataset.bars.items():
-        values = roc.compute(OHLCV.from_frame(frame))[ROC_KEY]
-        series[symbol] = pd.Series(values, index=frame.index)
-    return pd.DataFrame(series).reindex(dataset.dates)
+    dates = dataset.dates
+    stamps = dates.as_unit("ns").asi8
+    panel = np.full((len(dates), len(dataset.bars)), np.nan)
+    for j, frame in enumerate(dataset.bars.values()):
+        bars = OHLCV.from_frame(frame)
+        # every bar's date is one of the dataset's: its row is found by a binary search
+        panel[np.searchsorted(stamps, bars.ts.view(np.int64)), j] = roc.compute(bars)[ROC_KEY]
+    return pd.DataFrame(panel, index=dates, columns=list(dataset.bars))
 
 
 def rs_ranks(dataset: Dataset) -> pd.DataFrame:

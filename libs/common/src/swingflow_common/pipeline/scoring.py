@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 # The row functions run on many rows (float64 arrays, a backtest's history) or on one row
 # (plain floats: the per-candidate call a service makes, where numpy's per-call overhead
@@ -148,4 +149,29 @@ def rounded(values: Rows, digits: int = 4) -> list[float]:
     """Python's `round` of every row (numpy's rounding can differ in the last place)."""
     if not isinstance(values, np.ndarray):
         return [round(values, digits)]
-    return [round(x, digits) for x in values.tolist()]
+    out: list[float] = round_rows(values, digits).tolist()
+    return out
+
+
+def round_rows(values: npt.NDArray[np.float64], digits: int = 4) -> npt.NDArray[np.float64]:
+    """`round(x, digits)` of every row, bit for bit, without a Python call per row.
+
+    Python rounds the exact binary value half-to-even to `digits` decimals, N / 10**digits,
+    and returns the double nearest to that; `np.round` scales by 10**digits first, and the
+    product's own rounding can tip a near-tie the other way. Here `rint(x * 10**digits)`
+    is N whenever the product is farther from a tie than its rounding error (2**-53 of
+    it; 2**-50 keeps a margin), and N / 10**digits, one correctly rounded division of two
+    exact doubles, is then Python's double. The few other rows (near-ties, non-finite,
+    beyond 2**50) are handed to Python's `round` itself; a property test holds the two
+    equal on random, tie and near-tie values.
+    """
+    scale = 10.0**digits
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = values * scale
+        out: npt.NDArray[np.float64] = np.rint(scaled) / scale
+        margin = np.abs(scaled) * 2.0**-50
+        sure = (np.abs(scaled - np.floor(scaled) - 0.5) > margin) & (np.abs(scaled) < 2.0**50)
+    if not sure.all():
+        doubtful = np.flatnonzero(~sure)
+        out[doubtful] = [round(x, digits) for x in values[doubtful].tolist()]
+    return out
