@@ -15,6 +15,7 @@ without its id, or after the duplicate window) is acknowledged and nothing more.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Sequence
@@ -32,7 +33,7 @@ from swingflow_common.messages import (
     ConfirmedSignal,
     utcnow,
 )
-from swingflow_common.pipeline import Evaluation, evaluate
+from swingflow_common.pipeline import Evaluation, MlOutcome, evaluate
 from swingflow_signals import metrics
 from swingflow_signals.ml_client import MlClient
 from swingflow_signals.weights import Weights
@@ -101,24 +102,34 @@ class Judge:
         self.weights = weights
         self.ml = ml
 
+    async def _stored(self, ids: list[str]) -> dict[str, SignalRow]:
+        async with self.sessions() as session:
+            return await repository.get_signals(session, ids)
+
     async def judge(self, items: Sequence[Item]) -> list[Evaluation]:
         """Evaluate, store and announce a batch; returns the new evaluations."""
         start = time.perf_counter()
         config = self.weights.config  # one config for the whole batch
         unique = _unique(items)
-        async with self.sessions() as session:
-            stored = await repository.get_signals(session, [c.id for _, c in unique])
+        # The verdicts already stored and the ML scores are fetched side by side (two round
+        # trips to other processes, overlapped); the score of a candidate judged before (a
+        # redelivery, or a copy republished without its id) is computed and dropped.
+        stored, scored = await asyncio.gather(
+            self._stored([c.id for _, c in unique]),
+            self.ml.score([c for _, c in unique], config),
+        )
         fresh: list[CandidateSignal] = []
+        outcomes: list[MlOutcome] = []
         again: list[ConfirmedSignal] = []
-        for raw, candidate in unique:
+        for (raw, candidate), outcome in zip(unique, scored, strict=True):
             row = stored.get(candidate.id)
             if row is None or row.status == "candidate":
                 fresh.append(candidate)
+                outcomes.append(outcome)
                 continue
             metrics.ALREADY_JUDGED.inc()
             if row.status == "confirmed" and delivery_count(raw) > 1:
                 again.append(restore_confirmed(row, candidate))
-        outcomes = await self.ml.score(fresh, config)
         evaluations = []
         for candidate, outcome in zip(fresh, outcomes, strict=True):
             began = time.perf_counter()
