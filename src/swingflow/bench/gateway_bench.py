@@ -4,13 +4,23 @@ of `GET /api/signals` at a fixed request rate on a seeded database (SQLite and
 PostgreSQL).
 
 Every process is on this machine: our nats-server, the gateway (a uvicorn process of its
-own), the clients (two processes of raw-protocol connections on uvloop) and the
-publisher (this process). A delivery's latency runs from the `ts_event` the publisher
-stamps into the message to the client's receipt, so it includes NATS, the gateway and
-the client's own loop. REST latency runs from each request's scheduled start (open loop:
-a slow answer does not delay the next request, so queueing shows in the figures); the
-REST part also measures the gateway's capacity (one request after another, closed loop)
-and its CPU per request, so the chosen rate can be read against what it can serve.
+own), the clients (two processes of raw-protocol connections on uvloop, see
+`gateway_clients`) and the publisher (this process). A delivery's latency runs from the
+`ts_event` the publisher stamps into the message to the client's receipt, so it includes
+NATS, the gateway and the client's own loop. The clients stand in for browsers on other
+machines and are made lean: they delimit and timestamp frames on arrival and read the
+JSON after the run, and (`CLIENT_TICK_MS`) they sleep in a 1 ms timer rather than in
+epoll, because on loopback a reader waiting in epoll is woken from inside the gateway's
+own write and that wake-up is charged to the gateway; one phase keeps epoll-waiting
+clients (`tick_ms` 0) to show the difference. Each phase reports the gateway's and the
+clients' CPU separately (the gateway's also as user and system time), per second and per
+delivered frame, and for the hub how many messages each fan-out carried (above 1 when
+the gateway fell behind and wrote the waiting messages to each client at once).
+
+REST latency runs from each request's scheduled start (open loop: a slow answer does not
+delay the next request, so queueing shows in the figures); the REST part also measures
+the gateway's capacity (one request after another, closed loop) and its CPU per request,
+so the chosen rate can be read against what it can serve.
 
 Budgets (issue: gateway): 5,000 clients at 10 msg/s with p99 <= 1 s; /api/signals p99
 <= 50 ms (at 50 requests/s on 50,000 signals).
@@ -55,10 +65,12 @@ from swingflow_common.bus import NatsServer, free_port
 RATE = 10.0  # messages per second
 SECONDS = 10.0
 CLIENT_PROCESSES = 2
-# (fan-out, clients, of which stalled: subscribed, then never reading again)
+CLIENT_TICK_MS = 1.0  # the clients sleep this long outside epoll between polls (s.a.)
+# (fan-out, clients, of which stalled: subscribed, then never reading again, client tick ms)
 PHASES = (
-    ("hub", 1_000, 0), ("hub", 5_000, 0), ("naive", 5_000, 0), ("hub", 5_000, 50),
-    ("hub", 10_000, 0),
+    ("hub", 1_000, 0, CLIENT_TICK_MS), ("hub", 5_000, 0, CLIENT_TICK_MS),
+    ("naive", 5_000, 0, CLIENT_TICK_MS), ("hub", 5_000, 50, CLIENT_TICK_MS),
+    ("hub", 5_000, 0, 0.0), ("hub", 10_000, 0, CLIENT_TICK_MS),
 )  # fmt: skip
 SIGNALS_SEEDED = 50_000
 REST_RATE = 50.0  # requests/s: a few dozen dashboards paging and filtering at once
@@ -70,9 +82,27 @@ REST_BUDGET_P99_S = 0.050
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(pid: int) -> float:
+def cpu_split(pid: int) -> tuple[float, float]:
+    """A process's (user, system) CPU seconds so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
+    return int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK  # utime, stime
+
+
+def cpu_seconds(pid: int) -> float:
+    return sum(cpu_split(pid))
+
+
+def fanout_counts(address: str) -> tuple[float, float]:
+    """The hub's (signals fanned out, fan-outs) from its /metrics."""
+    with urllib.request.urlopen(f"http://{address}/metrics", timeout=10) as answer:
+        text = answer.read().decode()
+    events = fanouts = 0.0
+    for line in text.splitlines():
+        if line.startswith('swingflow_gateway_events_total{channel="signals"}'):
+            events = float(line.split()[-1])
+        elif line.startswith("swingflow_gateway_ws_fanouts_total"):
+            fanouts = float(line.split()[-1])
+    return events, fanouts
 
 
 def start_gateway(mode: str, env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -138,11 +168,17 @@ def percentiles(values: np.ndarray) -> dict[str, float]:
 
 
 def fan_out(
-    mode: str, clients: int, stalled: int, nats_url: str, env: dict[str, str], work: Path
+    mode: str,
+    clients: int,
+    stalled: int,
+    tick_ms: float,
+    nats_url: str,
+    env: dict[str, str],
+    work: Path,
 ) -> dict[str, Any]:
     """One phase: `clients` connections (`stalled` of them never reading) on a fresh
     gateway, `RATE` x `SECONDS` messages; latency over the clients that read."""
-    name = f"{mode}-{clients}-{stalled}"
+    name = f"{mode}-{clients}-{stalled}-{tick_ms:g}"
     gateway, address = start_gateway(mode, env, work / f"gateway-{name}.log")
     expect = int(RATE * SECONDS)
     workers, outs = [], []
@@ -157,7 +193,8 @@ def fan_out(
             argv = [sys.executable, "-m", "swingflow.bench.gateway_clients",
                     "--url", f"ws://{address}/ws", "--clients", str(count),
                     "--expect", str(expect), "--deadline-s", str(SECONDS + 15),
-                    "--out", str(out), *(["--stall"] if stall else [])]  # fmt: skip
+                    "--out", str(out), "--tick-ms", str(tick_ms),
+                    *(["--stall"] if stall else [])]  # fmt: skip
             workers.append(subprocess.Popen(argv, stdout=subprocess.PIPE, text=True))
             outs.append(None if stall else out)
         for worker in workers:
@@ -165,7 +202,9 @@ def fan_out(
             if line.strip() != "READY":
                 raise RuntimeError(f"client process failed to connect: {line!r}")
         connect_s = time.perf_counter() - t0
-        cpu_before = cpu_seconds(gateway.pid)
+        counts_before = fanout_counts(address) if mode == "hub" else (0.0, 0.0)
+        split_before = cpu_split(gateway.pid)
+        cpu_before = sum(split_before)
         clients_before = sum(cpu_seconds(w.pid) for w in workers)
         sent = asyncio.run(publish(nats_url, RATE, SECONDS))
         cpu = cpu_seconds(gateway.pid) - cpu_before
@@ -173,7 +212,9 @@ def fan_out(
         reports = [json.loads(w.communicate(timeout=SECONDS + 60)[0].strip().splitlines()[-1])
                    for w, out in zip(workers, outs, strict=True) if out is not None]  # fmt: skip
         # until every delivery is in (or the clients' deadline): what the fan-out cost
-        cpu_all = cpu_seconds(gateway.pid) - cpu_before
+        split_all = [b - a for a, b in zip(split_before, cpu_split(gateway.pid), strict=True)]
+        cpu_all = sum(split_all)
+        counts = fanout_counts(address) if mode == "hub" else (0.0, 0.0)
     finally:
         for worker in workers:
             if worker.poll() is None:
@@ -186,8 +227,10 @@ def fan_out(
         "first_second_p50_ms": percentiles(delays[sent_at < first + 1])["p50_ms"],
         "last_second_p50_ms": percentiles(delays[sent_at > last - 1])["p50_ms"],
     }
+    events, fanouts = (after - before for after, before in zip(counts, counts_before, strict=True))
     return {
-        "mode": mode, "clients": clients, "stalled": stalled, "messages": sent,
+        "mode": mode, "clients": clients, "stalled": stalled, "client_tick_ms": tick_ms,
+        "messages": sent,
         "connect_s": round(connect_s, 1), "delivered": received, "expected": reading * sent,
         "dropped": sum(r["dropped"] for r in reports),
         "gateway_cpu_s_per_s": round(cpu / SECONDS, 2),
@@ -195,8 +238,13 @@ def fan_out(
         # CPU per delivered frame, whatever else ran on the machine: 1 / this is how many
         # deliveries a second one core would sustain
         "gateway_cpu_us_per_delivery": round(cpu_all / max(received, 1) * 1e6, 2),
+        "gateway_user_sys_us_per_delivery": [round(t / max(received, 1) * 1e6, 2)
+                                             for t in split_all],
+        # the clients' own CPU from READY until they had every frame (or their deadline)
         "clients_cpu_us_per_delivery": round(
             sum(r["cpu_s"] for r in reports) / max(received, 1) * 1e6, 2),
+        # hub: messages per fan-out, so per client write (1: kept up; more: caught up)
+        **({"messages_per_fanout": round(events / fanouts, 2)} if fanouts else {}),
         # the machine is shared: a 1-minute load average above ~2 means other work competed
         "load_avg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)], **trend,
     }  # fmt: skip
@@ -307,7 +355,7 @@ def bench_env(nats_url: str, work: Path) -> dict[str, str]:
 def run_parts(
     console: Console,
     parts: tuple[str, ...] = ("ws", "rest"),
-    phases: tuple[tuple[str, int, int], ...] = PHASES,
+    phases: tuple[tuple[str, int, int, float], ...] = PHASES,
     backends: tuple[str, ...] = BACKENDS,
 ) -> dict[str, Any]:
     summary: dict[str, Any] = {"rate_per_s": RATE, "seconds": SECONDS}
@@ -317,10 +365,11 @@ def run_parts(
             if "ws" in parts:
                 env = bench_env(server.url, work)
                 summary["fan_out"] = []
-                for mode, clients, stalled in phases:
-                    console.print(f"fan-out: {mode}, {clients} clients ({stalled} stalled) ...")
+                for mode, clients, stalled, tick_ms in phases:
+                    console.print(f"fan-out: {mode}, {clients} clients ({stalled} stalled), "
+                                  f"client tick {tick_ms:g} ms ...")  # fmt: skip
                     summary["fan_out"].append(
-                        fan_out(mode, clients, stalled, server.url, env, work)
+                        fan_out(mode, clients, stalled, tick_ms, server.url, env, work)
                     )
             if "rest" in parts:
                 why_not_pg = asyncio.run(postgres_missing())
@@ -341,15 +390,19 @@ def run(console: Console) -> None:
 def summarize(console: Console, name: str, summary: dict[str, Any]) -> None:
     phases: list[dict[str, Any]] = summary.get("fan_out", [])
     rests: list[dict[str, Any]] = [r for r in summary.get("rest", []) if "p99_ms" in r]
-    by = {(p["mode"], p["clients"], p["stalled"]): p for p in phases}
-    for _, n, k in PHASES:
-        if ("naive", n, k) in by and ("hub", n, k) in by:
+    by = {(p["mode"], p["clients"], p["stalled"], p["client_tick_ms"]): p for p in phases}
+    for _, n, k, t in PHASES:
+        if ("naive", n, k, t) in by and ("hub", n, k, t) in by:
+            naive, hub = by[("naive", n, k, t)], by[("hub", n, k, t)]
             summary[f"naive_over_hub_p99_{n}_{k}_stalled"] = round(
-                by[("naive", n, k)]["p99_ms"] / by[("hub", n, k)]["p99_ms"], 2
+                naive["p99_ms"] / hub["p99_ms"], 2
+            )
+            summary[f"naive_over_hub_cpu_per_delivery_{n}_{k}_stalled"] = round(
+                naive["gateway_cpu_us_per_delivery"] / hub["gateway_cpu_us_per_delivery"], 2
             )
     budgets: dict[str, Any] = {"fan_out_5000_p99_s": FANOUT_BUDGET_P99_S,
                                "rest_p99_s": REST_BUDGET_P99_S}  # fmt: skip
-    hub_5k = by.get(("hub", 5_000, 0))
+    hub_5k = by.get(("hub", 5_000, 0, CLIENT_TICK_MS))
     if hub_5k:
         budgets["fan_out_5000_within"] = (
             hub_5k["p99_ms"] / 1e3 <= FANOUT_BUDGET_P99_S
@@ -360,14 +413,18 @@ def summarize(console: Console, name: str, summary: dict[str, Any]) -> None:
     summary["budgets"] = budgets
     path = write_result(name, summary)
     if phases:
-        table = Table("fan-out", "clients (stalled)", "delivered", "p50 ms", "p99 ms",
-                      "max ms", "gateway CPU", "clients CPU")  # fmt: skip
+        table = Table("fan-out", "clients (stalled)", "tick ms", "delivered", "p50 ms",
+                      "p99 ms", "gateway CPU", "us/frame", "clients CPU", "us/frame",
+                      "msgs/fan-out")  # fmt: skip
         for p in phases:
             table.add_row(p["mode"], f"{p['clients']:,} ({p['stalled']})",
-                          f"{p['delivered']:,}/{p['expected']:,}",
-                          str(p["p50_ms"]), str(p["p99_ms"]), str(p["max_ms"]),
+                          f"{p['client_tick_ms']:g}", f"{p['delivered']:,}/{p['expected']:,}",
+                          str(p["p50_ms"]), str(p["p99_ms"]),
                           f"{p['gateway_cpu_s_per_s']:.2f} s/s",
-                          f"{p['clients_cpu_s_per_s']:.2f} s/s")  # fmt: skip
+                          str(p["gateway_cpu_us_per_delivery"]),
+                          f"{p['clients_cpu_s_per_s']:.2f} s/s",
+                          str(p["clients_cpu_us_per_delivery"]),
+                          str(p.get("messages_per_fanout", "-")))  # fmt: skip
         console.print(table)
     for rest in summary.get("rest", []):
         if "skipped" in rest:
@@ -388,12 +445,14 @@ def main() -> None:
     parser.add_argument("--part", choices=("ws", "rest"), required=True)
     parser.add_argument("--clients", type=int, nargs="*", help="hub phases with these counts")
     parser.add_argument("--naive", action="store_true", help="also the naive fan-out at each")
+    parser.add_argument("--tick-ms", type=float, default=CLIENT_TICK_MS,
+                        help="with --clients: the clients' tick (0: wait in epoll)")  # fmt: skip
     parser.add_argument("--backends", nargs="*", default=list(BACKENDS), choices=BACKENDS)
     args = parser.parse_args()
-    phases: tuple[tuple[str, int, int], ...] = PHASES
+    phases: tuple[tuple[str, int, int, float], ...] = PHASES
     if args.clients:
         modes = ("hub", "naive") if args.naive else ("hub",)
-        phases = tuple((mode, n, 0) for n in args.clients for mode in modes)
+        phases = tuple((mode, n, 0, args.tick_ms) for n in args.clients for mode in modes)
     console = Console(stderr=True)
     summary = run_parts(console, (args.part,), phases, tuple(args.backends))
     summarize(console, f"gateway_{args.part}", summary)
