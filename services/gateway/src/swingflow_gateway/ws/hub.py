@@ -111,6 +111,9 @@ class Hub:
             WS_FANOUTS.inc()
         if len(batch) <= 1:  # the usual case: one message, one shared frame
             return sum(self.broadcast(*message) for message in batch)
+        channels = batch[0][0]
+        if all(message[0] == channels for message in batch):  # all for the same clients
+            return self._offer_all(channels, [frame for _, frame in batch])
         frames_for: dict[Connection, list[Frame]] = {}
         for channels, frame in batch:
             for connection in self._audience(channels):
@@ -130,6 +133,13 @@ class Hub:
                 data = joined[key] = b"".join([frame.wire for frame in frames])
             connection.offer_all(frames, data)
         return sum(len(frames) for frames in frames_for.values())
+
+    def _offer_all(self, channels: tuple[str, ...], frames: list[Frame]) -> int:
+        data = b"".join([frame.wire for frame in frames])
+        audience = self._audience(channels)
+        for connection in audience:
+            connection.offer_all(frames, data)
+        return len(audience) * len(frames)
 
     def _audience(self, channels: tuple[str, ...]) -> list[Connection]:
         """The connections on any of `channels`, each once."""
