@@ -4,6 +4,7 @@ nacked and redelivered, and a stop that lets the batch in hand finish."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
@@ -85,3 +86,26 @@ async def test_stop_lets_the_batch_in_hand_finish(js: JetStreamContext) -> None:
     await stopping
 
     assert finished == [0, 1]
+
+
+async def test_a_partial_batch_lingers_once_for_what_comes_meanwhile(js: JetStreamContext) -> None:
+    await ensure_streams(js)
+    spec = replace(SPEC, durable="test-linger", linger=1.0)
+    batches: list[list[int]] = []
+
+    async def handle(messages: list[Msg]) -> None:
+        batches.append([int(m.data) for m in messages])
+        for msg in messages:
+            await msg.ack()
+
+    consumer = BatchConsumer(js, spec, handle, name="test")
+    await consumer.start()
+    await js.publish("md.bars.S0", b"0")  # fetched alone: the batch waits for more
+    await asyncio.sleep(0.2)
+    for i in range(1, 12):
+        await js.publish(f"md.bars.S{i % 3}", str(i).encode())
+    await eventually(lambda: sum(map(len, batches)) == 12)
+    await consumer.stop()
+
+    assert batches[0] == list(range(spec.batch_size))  # one full batch, not the first alone
+    assert [i for batch in batches for i in batch] == list(range(12))  # in order, once each

@@ -104,7 +104,8 @@ def bars_spec(settings: Settings) -> PullSpec:
     """The durable consumer of bars: one batch in flight across every process bound to it."""
     size = settings.bars_batch_size
     return PullSpec(subjects.BARS_ALL, "MARKET", settings.bars_durable, batch_size=size,
-                    fetch_timeout=settings.fetch_timeout, max_ack_pending=size)  # fmt: skip
+                    fetch_timeout=settings.fetch_timeout, max_ack_pending=size,
+                    linger=settings.bars_linger)  # fmt: skip
 
 
 async def allocate_batch(broker: NatsBroker, ledger: Ledger, raws: list[Msg]) -> None:

@@ -22,6 +22,10 @@ class Settings(CommonSettings):
     bars_batch_size: Annotated[int, Field(ge=1, le=1024)] = 64
     signals_batch_size: Annotated[int, Field(ge=1, le=1024)] = 64
     fetch_timeout: Annotated[float, Field(gt=0, le=30)] = 0.2  # a batch waits at most this
+    # a partial batch of bars waits this long once for more (s): a steady stream of bars is
+    # applied in a few transactions a second, not one per handful of bars; on SQLite each
+    # holds the one write lock that the scanner and signals need too
+    bars_linger: Annotated[float, Field(ge=0, le=5)] = 0.2
     bar_attempts: Annotated[int, Field(ge=1, le=20)] = 5  # tries of a batch before giving up
     lease_ttl: Annotated[float, Field(ge=0.3, le=300)] = 15.0  # standby takeover time (s)
     signals_durable: str = "portfolio-signals"

@@ -37,6 +37,7 @@ from swingflow_common.observability import track_handler
 log = logging.getLogger(__name__)
 
 ACK_WAIT = 30.0
+LINGER_FETCH = 0.01  # seconds the fetch after a linger waits when nothing came meanwhile
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,11 @@ class PullSpec:
 
     `max_ack_pending` limits the messages handed out and not yet acked across every
     process bound to the durable (None: the server's default).
+
+    `linger` (seconds, 0 = off): when a fetch returns fewer than `batch_size` messages,
+    wait this long once and take what has come meanwhile, so a steady trickle is handled
+    in a few full batches instead of many small ones (each a transaction). Only for a
+    consumer whose messages can wait that long: it adds up to `linger` to each one's time.
     """
 
     subject: str
@@ -55,6 +61,7 @@ class PullSpec:
     max_deliver: int = MAX_DELIVER
     ack_wait: float = ACK_WAIT
     max_ack_pending: int | None = None
+    linger: float = 0.0
 
     def consumer_config(self) -> ConsumerConfig:
         return ConsumerConfig(
@@ -101,10 +108,19 @@ class BatchConsumer:
 
     async def _fetch(self) -> list[Msg]:
         assert self._sub is not None
+        spec = self.spec
         try:
-            return await self._sub.fetch(self.spec.batch_size, timeout=self.spec.fetch_timeout)
+            messages = await self._sub.fetch(spec.batch_size, timeout=spec.fetch_timeout)
         except TimeoutError:  # the built-in one and nats.errors.TimeoutError alike
             return []
+        if spec.linger > 0 and len(messages) < spec.batch_size and self._running:
+            await asyncio.sleep(spec.linger)
+            try:  # what came meanwhile is there at once; nothing: a short wait
+                more = await self._sub.fetch(spec.batch_size - len(messages), timeout=LINGER_FETCH)
+            except TimeoutError:
+                more = []
+            messages += more
+        return messages
 
     async def _run(self) -> None:
         while self._running:
