@@ -76,6 +76,21 @@ async def test_upserting_the_same_bars_twice_keeps_one_row_each(db_sessions: Ses
     assert await count(db_sessions, SymbolRow) == 1
 
 
+async def test_known_symbols_get_no_row_and_a_missing_one_fails_on_the_foreign_key(
+    db_sessions: Sessions,
+) -> None:
+    async with db_sessions.begin() as session:
+        await repo.upsert_bars(session, [bar(0)])
+    async with db_sessions.begin() as session:  # AAPL's row exists: only the bars are written
+        await repo.upsert_bars(session, [bar(1), bar(1, symbol="MSFT")], known_symbols={"AAPL"})
+    assert await count(db_sessions, SymbolRow) == 2
+    assert await count(db_sessions, BarRow) == 3
+    with pytest.raises(sa.exc.IntegrityError):  # "known" without a row: refused, not stored
+        async with db_sessions.begin() as session:
+            await repo.upsert_bars(session, [bar(0, symbol="NVDA")], known_symbols={"NVDA"})
+    assert await count(db_sessions, BarRow) == 3
+
+
 async def test_a_corrected_bar_replaces_the_stored_one(db_sessions: Sessions) -> None:
     async with db_sessions.begin() as session:
         await repo.upsert_bars(session, [bar(0, close=10.5)])

@@ -61,6 +61,8 @@ class BarHandler:
         self.max_attempts = max_attempts
         self.busy = False
         self.last_done = time.monotonic()  # when the last batch was done (monotonic clock)
+        self._counted = -1  # books counted in the symbols gauge
+        self.stored_symbols: set[str] = set()  # symbols whose row this handler has made
 
     async def __call__(self, msgs: Sequence[Msg]) -> None:
         self.busy = True
@@ -109,7 +111,7 @@ class BarHandler:
                 await self._hold(kept, RETRY_DELAYS[min(attempt, len(RETRY_DELAYS)) - 1])
         for msg in kept:
             await msg.ack()
-        self.state.trim()
+        self.state.trim(intake.changed)
         for fit in intake.fits:
             metrics.BARS.labels(fit.value).inc()
         self._gauge(bars)
@@ -120,10 +122,12 @@ class BarHandler:
         try:
             if intake.to_store:
                 async with self.sessions.begin() as session:
-                    await repository.upsert_bars(session, intake.to_store)
+                    await repository.upsert_bars(session, intake.to_store, self.stored_symbols)
         except BaseException:
             self.state.rollback(intake)  # not stored: the books must not run ahead
+            self.stored_symbols.clear()  # a symbol row deleted meanwhile: made again
             raise
+        self.stored_symbols.update(b.symbol for b in intake.to_store)
         self.state.record_rocs(intake)
         await self._announce(intake)
         for position in intake.refused:
@@ -195,6 +199,8 @@ class BarHandler:
     def _gauge(self, bars: list[Bar]) -> None:
         if bars:
             metrics.LAST_BAR.set(max(b.ts for b in bars).timestamp())
-        owned = sum(1 for s in self.state.books if self.state.partition.owns(s))
-        metrics.SYMBOLS.labels("true").set(owned)
-        metrics.SYMBOLS.labels("false").set(len(self.state.books) - owned)
+        if len(self.state.books) != self._counted:  # books are only ever added
+            self._counted = len(self.state.books)
+            owned = sum(1 for s in self.state.books if self.state.partition.owns(s))
+            metrics.SYMBOLS.labels("true").set(owned)
+            metrics.SYMBOLS.labels("false").set(len(self.state.books) - owned)

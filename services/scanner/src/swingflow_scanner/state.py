@@ -191,9 +191,11 @@ class ScannerState:
         features = {**snapshot_at(feats, i - start), "rs_rank": partial.features.get("rs_rank")}
         return LatestAnalysis.at(symbol, partial.ts, features, partial.setups, True)
 
-    def trim(self) -> None:
-        """Drop bars no longer needed (after a batch: indices stay valid within one)."""
-        for symbol, book in self.books.items():
+    def trim(self, symbols: Iterable[str] | None = None) -> None:
+        """Drop bars no longer needed (after a batch: indices stay valid within one), from
+        `symbols` (the ones a batch added to: a book only grows by intake) or every book."""
+        for symbol in self.books if symbols is None else symbols:
+            book = self.books[symbol]
             keep = self.keep(symbol)
             if len(book) > keep + SLACK:
                 book.trim(keep)

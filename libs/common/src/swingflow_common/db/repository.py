@@ -11,7 +11,7 @@ message rewrites the same row instead of adding one. The caller owns the transac
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -77,10 +77,15 @@ async def upsert_symbols(session: AsyncSession, symbols: Iterable[str]) -> None:
     await _upsert(session, SymbolRow, rows)
 
 
-async def upsert_bars(session: AsyncSession, bars: Iterable[Bar]) -> int:
-    """Store bars (a corrected bar replaces the stored one); returns how many were given."""
+async def upsert_bars(
+    session: AsyncSession, bars: Iterable[Bar], known_symbols: Container[str] = ()
+) -> int:
+    """Store bars (a corrected bar replaces the stored one); returns how many were given.
+    Their symbols get a row first, except `known_symbols` (a caller that remembers which
+    rows it made saves that statement; if one was deleted since, the insert fails on the
+    foreign key: the caller retries with `known_symbols` forgotten)."""
     rows = [bar.model_dump(include={*_BAR_FIELDS}) for bar in bars]
-    await upsert_symbols(session, (row["symbol"] for row in rows))
+    await upsert_symbols(session, (r["symbol"] for r in rows if r["symbol"] not in known_symbols))
     return await _upsert(session, BarRow, rows, update=("open", "high", "low", "close", "volume"))
 
 
