@@ -33,6 +33,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -122,6 +123,25 @@ def _getter(columns: dict[str, F64], at: I64, rank_rows: F64) -> RowGetter:
     return get
 
 
+@lru_cache(maxsize=8)
+def _stage_keys(config: StrategyConfig) -> frozenset[str]:
+    """The features stages 2-4 read for `config`'s setups, recorded by running their row
+    functions on one unknown row (they read every input on every row). Without messages
+    only the modules giving these are run; a module no stage reads (its values go to the
+    message's snapshot) is skipped. Were a read missed, its rows would score as unknown
+    and the offers would differ from the messages path's (tests compare the two)."""
+    read: set[str] = set()
+
+    def get(key: str) -> F64:
+        read.add(key)
+        return np.full(1, np.nan)
+
+    confirmation.score_rows(get)
+    for setup in config.setups:
+        entry_timing.score_rows(get, setup)
+    return frozenset(read)
+
+
 _EMPTY_I = np.zeros(0, dtype=np.int64)
 _EMPTY_F = np.zeros(0, dtype=np.float64)
 
@@ -154,7 +174,7 @@ def judge_symbol(
         atr_all = finite_rows(np.asarray(feats[ATR_KEY], dtype=np.float64)[local])
         close_all = finite_rows(np.asarray(feats["close"], dtype=np.float64)[local])
         valid = (atr_all > 0) & (close_all > 0)  # candidates_at's filter
-        feats = complete_features(feats, window)
+        feats = complete_features(feats, window, None if messages else _stage_keys(config))
         keys = tuple(sorted(feats))
         columns = {k: np.asarray(feats[k], dtype=np.float64) for k in keys}
         # confirmation reads no setup: scored once on every row a setup holds on (each
@@ -294,19 +314,14 @@ def _spans(
             yield symbol, a, b
 
 
-Task = tuple[str, int, I64, F64, F64]  # symbol, first bar, ts (ns), (5, bars) OHLCV, rs_rank
+Task = tuple[str, int, OHLCV, F64]  # symbol, first bar of the period, its bars, rs_rank
 _TASKS: list[Task] = []  # what forked workers read (inherited, never sent)
-
-
-def _judge_task(task: Task, config: StrategyConfig) -> SymbolRows:
-    symbol, a, ts, prices, ranks = task
-    return judge_symbol(symbol, OHLCV(ts.view("datetime64[ns]"), *prices), ranks, a, config)
 
 
 def _judge_chunk(lo: int, hi: int, config_json: str) -> list[SymbolRows]:
     """Tasks lo..hi of `_TASKS`: what a pool worker runs."""
     config = StrategyConfig.model_validate_json(config_json)
-    return [_judge_task(t, config) for t in _TASKS[lo:hi]]
+    return [judge_symbol(s, bars, rank, a, config) for s, a, bars, rank in _TASKS[lo:hi]]
 
 
 def default_workers() -> int:
@@ -342,8 +357,7 @@ def judge_history_rows(
         frame = dataset.bars[symbol]
         bars = OHLCV.from_frame(frame).head(b)
         rank_values = ranks[symbol].reindex(frame.index[:b]).to_numpy(np.float64)
-        prices = np.stack([bars.open, bars.high, bars.low, bars.close, bars.volume])
-        tasks.append((symbol, a, bars.ts.view(np.int64), prices, rank_values))
+        tasks.append((symbol, a, bars, rank_values))
     total_bars = sum(b - a for _, a, b in spans)
     n = default_workers() if total_bars >= POOL_MIN_BARS else 1
     if workers is not None:
@@ -351,13 +365,8 @@ def judge_history_rows(
     if messages:
         n = 1  # the messages' windows stay in this process
     if n <= 1:
-        results = [
-            judge_symbol(
-                t[0], OHLCV(t[2].view("datetime64[ns]"), *t[3]), t[4], t[1], config,
-                messages=messages,
-            )
-            for t in tasks
-        ]  # fmt: skip
+        results = [judge_symbol(s, bars, rank, a, config, messages=messages)
+                   for s, a, bars, rank in tasks]  # fmt: skip
     else:
         results = _pooled(tasks, config, n)
     return _offers([s for s, _, _ in spans], results, config, messages)

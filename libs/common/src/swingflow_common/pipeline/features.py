@@ -13,6 +13,8 @@ same arrays whichever tier asks for it, so `complete_features(setup_features(b),
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
+
 from swingflow_common.analysis.base import OHLCV, Features
 from swingflow_common.analysis.registry import MODULES, analyze, by_name
 
@@ -58,6 +60,10 @@ def setup_features(bars: OHLCV) -> Features:
     return with_bars(analyze(bars, _TIER1), bars)
 
 
-def complete_features(features: Features, bars: OHLCV) -> Features:
-    """`features` from `setup_features`, completed with every other module."""
-    return {**features, **analyze(bars, _TIER2)}
+def complete_features(
+    features: Features, bars: OHLCV, keys: AbstractSet[str] | None = None
+) -> Features:
+    """`features` from `setup_features`, completed with every other module (or, given
+    `keys`, with the modules that give one of them: a caller that reads only those)."""
+    modules = _TIER2 if keys is None else tuple(m for m in _TIER2 if not keys.isdisjoint(m.KEYS))
+    return {**features, **analyze(bars, modules)}
