@@ -4,19 +4,23 @@ inside the service and end to end over NATS.
 1. training: `swingflow train`'s job (`ml.job.train_datasets`) on its default datasets,
    timed in three parts: candidates + labels, cross-validation + final model (one run);
 2. inside the service: the 1,000 most recent real candidates of those datasets scored
-   the way the `ml.predict` handler does it (decode the request, `ModelScorer.predict`,
-   encode the reply) in one request, median of `REPEATS`; the parts (decode, features,
-   predict, Saabas contributions, top contributions and reply objects, encode) are timed
-   apart, so a missed budget says where; `before` times the previous path in the same run
-   (features a candidate at a time, exact TreeSHAP), and the batch matrix is checked equal
-   to the per-candidate one; how the answered Saabas contributions compare with exact
-   SHAP on these candidates is reported;
+   the way the `ml.predict` handler does it (the request validated as a MlPredictRequest,
+   `ModelScorer.predict_json` for the reply's bytes) in one request, median of `REPEATS`
+   with the heap frozen as the service freezes it (`swingflow_common.heap`), each with
+   its median CPU time and the garbage collections met; the parts (decode, features,
+   predict, Saabas contributions, top contributions, reply JSON) are timed apart, so a
+   missed budget says where; `before` times, in the same run, the reply path before
+   issue 7's second round (generic `decode`, reply objects validated then dumped: the
+   same bytes, checked) and the path before its first round (features a candidate at a
+   time, exact TreeSHAP); the batch matrix is checked equal to the per-candidate one;
+   how the answered Saabas contributions compare with exact SHAP is reported;
 3. over NATS: a nats-server and the ml service as its own process (`swingflow service ml`,
    the model promoted in a registry of its own), one client sending the same 1,000
    candidates in concurrent requests of 64 (as the signals service does; the budget is
    judged on these) and of 250 (the fewest that fit: the 1,000 in one request, about
    2.6 MB, exceed NATS's 1 MB payload limit, which the platform's nats.conf keeps);
-   median and p95 of `REPEATS` round trips of the whole batch.
+   median and p95 of `REPEATS` round trips of the whole batch, and the CPU the service
+   and the client used per round trip.
 
 Budgets (issue 7): 1,000 predictions within 20 ms inside the service, 50 ms over NATS.
 """
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import json
 import os
 import statistics
@@ -67,8 +72,36 @@ def _timed(fn: Any, repeats: int = REPEATS) -> list[float]:
     return runs
 
 
+def _with_cpu(fn: Any, repeats: int = REPEATS) -> dict[str, Any]:
+    """Wall-clock figures of `fn`, its median CPU time (what the shared machine's load
+    inflates less), and the collections the runs met, by generation."""
+    collections = [0, 0, 0]
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections[info["generation"]] += 1
+
+    cpu: list[float] = []
+
+    def run() -> None:
+        c0 = time.process_time()
+        fn()
+        cpu.append(time.process_time() - c0)
+
+    gc.callbacks.append(count)
+    try:
+        wall = _timed(run, repeats)
+    finally:
+        gc.callbacks.remove(count)
+    return {**_ms(wall), "cpu_median_ms": statistics.median(cpu) * 1e3,
+            "gc_collections_by_generation": collections}  # fmt: skip
+
+
 def _inside(scorer: Any, payload: bytes) -> dict[str, Any]:
     """The handler's work on one request of the batch, now and as it was (same run)."""
+    from pydantic_core import to_json
+
+    from swingflow_common.heap import freeze_startup_heap
     from swingflow_common.messages import decode
     from swingflow_common.ml.features import feature_matrix, feature_matrix_rows
     from swingflow_common.ml.scorer import top_features
@@ -76,14 +109,23 @@ def _inside(scorer: Any, payload: bytes) -> dict[str, Any]:
     model, config = scorer.model, scorer.config
 
     def handle() -> bytes:
+        """What the service's handler does: the request validated as a MlPredictRequest,
+        the reply's bytes built without the reply objects."""
+        request = MlPredictRequest.model_validate_json(payload)
+        answer: bytes = scorer.predict_json(request.candidates)
+        return answer
+
+    def handle_objects() -> bytes:
+        """The reply path before issue 7's second round: the generic `decode`, the reply
+        validated into objects, then dumped (the features and messages as they are now)."""
         request = decode(payload)
         assert isinstance(request, MlPredictRequest)
         reply: MlPredictReply = scorer.predict(request.candidates)
         return reply.model_dump_json().encode()
 
     def handle_before() -> bytes:
-        """The path before this work: features a candidate at a time (confirm/time_entry
-        each), exact TreeSHAP contributions."""
+        """The path before issue 7's first round: features a candidate at a time
+        (confirm/time_entry each), exact TreeSHAP contributions."""
         request = decode(payload)
         assert isinstance(request, MlPredictRequest)
         x = feature_matrix_rows(request.candidates, model.names, config)
@@ -100,26 +142,30 @@ def _inside(scorer: Any, payload: bytes) -> dict[str, Any]:
     probability = np.clip(model.probabilities(x), 0.0, 1.0)
     contrib = model.contributions(x, exact=False)[:, :-1]
     top = top_features(contrib, scorer.top)
-    reply = scorer.reply(cands, x, probability, contrib, top)
-    handle()  # warm
+    scorer.reply(cands, x, probability, contrib, top)  # warm the validated path
+    assert handle() == handle_objects()  # the same bytes on the wire
+    freeze_startup_heap()  # as the service does once started
     return {
-        "handler": _ms(_timed(handle)),
+        "handler": _with_cpu(handle),
         "parts": {
-            "decode_request": _ms(_timed(lambda: decode(payload))),
-            "decode_request_typed": _ms(
-                _timed(lambda: MlPredictRequest.model_validate_json(payload))
+            "decode_request": _with_cpu(lambda: MlPredictRequest.model_validate_json(payload)),
+            "decode_request_generic": _with_cpu(lambda: decode(payload)),
+            "features": _with_cpu(lambda: feature_matrix(cands, model.names, config)),
+            "predict": _with_cpu(lambda: model.probabilities(x)),
+            "contributions_saabas": _with_cpu(lambda: model.contributions(x, exact=False)),
+            "top_contributions": _with_cpu(lambda: top_features(contrib, scorer.top)),
+            "reply_json": _with_cpu(
+                lambda: to_json(scorer.reply_content(cands, x, probability, contrib, top))
             ),
-            "features": _ms(_timed(lambda: feature_matrix(cands, model.names, config))),
-            "predict": _ms(_timed(lambda: model.probabilities(x))),
-            "contributions_saabas": _ms(_timed(lambda: model.contributions(x, exact=False))),
-            "top_and_reply_objects": _ms(_timed(
-                lambda: scorer.reply(cands, x, probability, contrib, top_features(contrib, 5))
-            )),
-            "encode_reply": _ms(_timed(lambda: reply.model_dump_json().encode())),
-            "predict_total": _ms(_timed(lambda: scorer.predict(cands))),
+            "predict_json_total": _with_cpu(lambda: scorer.predict_json(cands)),
         },
         "before": {
-            "handler": _ms(_timed(handle_before, BASELINE_REPEATS)),
+            "handler_reply_objects": _with_cpu(handle_objects),
+            "reply_objects_and_encode": _with_cpu(
+                lambda: scorer.reply(cands, x, probability, contrib, top)
+                .model_dump_json().encode()
+            ),
+            "handler_first_round": _ms(_timed(handle_before, BASELINE_REPEATS)),
             "features_per_candidate": _ms(
                 _timed(lambda: feature_matrix_rows(cands, model.names, config), BASELINE_REPEATS)
             ),
@@ -145,6 +191,12 @@ def _agreement(model: Any, x: Any, k: int) -> dict[str, float]:
         "same_sign_share": float(same_sign.mean()),
         "max_abs_sum_difference": float(np.abs(exact.sum(1) - approx.sum(1)).max()),
     }
+
+
+def _process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def _over_nats(
@@ -180,12 +232,15 @@ async def _over_nats(
             out: dict[str, Any] = {}
             for size, chunks in chunkings.items():
                 runs = []
+                service_cpu, client_cpu = _process_cpu(service.pid), time.process_time()
                 for _ in range(REPEATS):
                     t0 = time.perf_counter()
                     answers = await asyncio.gather(
                         *(client.request("ml.predict", chunk, timeout=60) for chunk in chunks)
                     )
                     runs.append(time.perf_counter() - t0)
+                service_cpu = (_process_cpu(service.pid) - service_cpu) / REPEATS
+                client_cpu = (time.process_time() - client_cpu) / REPEATS
                 predictions = sum(
                     len(MlPredictReply.model_validate_json(a.data).predictions) for a in answers
                 )
@@ -194,6 +249,8 @@ async def _over_nats(
                     "request_bytes": sum(map(len, chunks)),
                     "largest_request_bytes": max(map(len, chunks)),
                     "reply_bytes": sum(len(a.data) for a in answers),
+                    "service_cpu_ms_per_round": service_cpu * 1e3,
+                    "client_cpu_ms_per_round": client_cpu * 1e3,
                 }  # fmt: skip
             await client.drain()
         finally:
@@ -272,7 +329,10 @@ def run(console: Console) -> None:
         "load_average": os.getloadavg(),
     }  # fmt: skip
     path = write_result("ml", payload_out)
-    console.print(f"before (same run): {inside['before']['handler']['median_ms']:.1f} ms")
+    before = inside["before"]["handler_reply_objects"]
+    console.print(f"before (same run, the reply objects' path): {before['median_ms']:.1f} ms, "
+                  f"CPU {before['cpu_median_ms']:.1f} ms; now CPU "
+                  f"{inside['handler']['cpu_median_ms']:.1f} ms")  # fmt: skip
     console.print(f"ml.predict x {BATCH}: {service_ms:.1f} ms inside the service (budget "
                   f"{BUDGET_SERVICE_MS:.0f}), {nats_ms:.1f} ms over NATS (budget "
                   f"{BUDGET_NATS_MS:.0f}); written to {path}")  # fmt: skip
