@@ -385,12 +385,17 @@ def _pooled(tasks: list[Task], config: StrategyConfig, workers: int) -> list[Sym
     bounds = [(lo, min(lo + size, len(tasks))) for lo in range(0, len(tasks), size)]
     blob = config.model_dump_json()
     _TASKS = tasks
-    gc.freeze()  # the inherited objects stay out of the children's collections (fewer copies)
+    # the inherited objects stay out of the children's collections (fewer pages copied);
+    # a caller that froze its own heap keeps it frozen
+    froze = gc.get_freeze_count() == 0
+    if froze:
+        gc.freeze()
     try:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             parts = pool.map(_judge_chunk, *zip(*bounds, strict=True), [blob] * len(bounds))
             return [r for part in parts for r in part]
     finally:
-        gc.unfreeze()
+        if froze:
+            gc.unfreeze()
         _TASKS = []
