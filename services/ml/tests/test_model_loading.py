@@ -153,3 +153,23 @@ def test_a_non_finite_score_takes_the_validated_path(monkeypatch: pytest.MonkeyP
         scorer.predict(batch)
     with pytest.raises(ValidationError, match="probability"):
         scorer.predict_json(batch)
+
+
+def test_batches_scored_together_get_the_bytes_each_would_get_alone() -> None:
+    """Batches of other sizes, an empty one, other setups and unknown values: scoring
+    them together changes no byte of any reply."""
+    from swingflow_common.ml.scorer import ModelScorer
+
+    from .models import CONFIG
+
+    setups = ("trend_pullback", "breakout_volume", "rsi_mean_reversion")
+    every = [candidate(f"S{i % 7}", 600 + i, float(i % 60 + 20), setups[i % 3]) for i in range(200)]
+    every[5::9] = [
+        c.model_copy(update={"features": {**c.features, "sma_200": None}}) for c in every[5::9]
+    ]
+    batches = [every[:64], [], every[64:65], every[65:200]]
+    scorer = ModelScorer(tiny_model(), CONFIG)
+    together = scorer.predict_json_many(batches)
+    assert together == [scorer.predict_json(batch) for batch in batches]
+    assert together == [scorer.predict(b).model_dump_json().encode() for b in batches]
+    assert scorer.predict_json_many([]) == []

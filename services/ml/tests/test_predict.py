@@ -3,6 +3,9 @@ answers, an error reply and a dead letter for a malformed request, replicas shar
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -174,3 +177,95 @@ async def test_a_model_update_is_noted_and_a_bad_one_dead_lettered(
 async def _has_letter(js: JetStreamContext) -> bool:
     letters = await dead_letters(js, "ml")
     return len(letters) == 1 and letters[0].subject == subjects.ML_MODELS_UPDATED
+
+
+class BatchingScorer:
+    """A stand-in `JsonScorer` that records how requests were grouped. Its first call
+    blocks for `hold` seconds (the service's event loop with it, as real scoring does)
+    once `holding` is set; candidates of symbol FAIL make it raise."""
+
+    def __init__(self, hold: float = 0.0) -> None:
+        self.hold = hold
+        self.holding = threading.Event()
+        self.groupings: list[int] = []
+
+    def predict(self, candidates: Sequence[CandidateSignal]) -> MlPredictReply:
+        if any(c.symbol == "FAIL" for c in candidates):
+            raise RuntimeError("cannot score")
+        return MlPredictReply(model_version="m-b", predictions=tuple(
+            MlPrediction(signal_id=c.id, probability=0.25, neutral=False) for c in candidates
+        ))  # fmt: skip
+
+    def predict_json(self, candidates: Sequence[CandidateSignal]) -> bytes:
+        return self.predict(candidates).model_dump_json().encode()
+
+    def predict_json_many(self, batches: Sequence[Sequence[CandidateSignal]]) -> list[bytes]:
+        self.groupings.append(len(batches))
+        if len(self.groupings) == 1:
+            self.holding.set()
+            time.sleep(self.hold)
+        return [self.predict_json(batch) for batch in batches]
+
+
+def ask_from_another_thread(
+    nats_url: str, start: threading.Event, payloads: list[bytes]
+) -> list[Msg]:
+    """Once `start` is set, send `payloads` concurrently on a connection and event loop of
+    its own (so they are sent while the service's loop is blocked), and wait for the answers."""
+
+    async def run() -> list[Msg]:
+        client = await nats.connect(nats_url)
+        answers = await asyncio.gather(*(ask(client, payload) for payload in payloads))
+        await client.drain()
+        return list(answers)
+
+    assert start.wait(timeout=10)
+    return asyncio.run(run())
+
+
+async def test_requests_waiting_together_are_scored_together_each_answered_alone(
+    js: JetStreamContext, nats_url: str, tmp_path: Path
+) -> None:
+    scorer = BatchingScorer(hold=0.5)
+    symbols = [f"S{i}" for i in range(10)]
+    payloads = [request_of(s, "AAPL") for s in symbols]
+    async with TestApp(build_app(blank(nats_url, tmp_path), scorer=scorer)):
+        client = await nats.connect(nats_url)
+        others = asyncio.get_running_loop().run_in_executor(
+            None, ask_from_another_thread, nats_url, scorer.holding, payloads
+        )
+        await ask(client, request_of("FIRST"))  # scored alone, while the others arrive
+        answers = await others
+        await client.drain()
+
+    assert scorer.groupings[0] == 1
+    assert sum(scorer.groupings) == 11  # every request scored once
+    assert max(scorer.groupings[1:]) > 1  # those that waited, together
+    for symbol, answer in zip(symbols, answers, strict=True):
+        reply = MlPredictReply.model_validate_json(answer.data)
+        assert [p.signal_id for p in reply.predictions] == [
+            candidate(symbol).id,
+            candidate("AAPL").id,
+        ]
+
+
+async def test_a_request_that_fails_to_score_costs_the_others_nothing(
+    js: JetStreamContext, nats_url: str, tmp_path: Path
+) -> None:
+    """Scored alone or with others, the failing request gets an error reply (code 500)
+    and the others their answers."""
+    scorer = BatchingScorer()
+    async with TestApp(build_app(blank(nats_url, tmp_path), scorer=scorer)):
+        client = await nats.connect(nats_url)
+        good, bad, other = await asyncio.gather(
+            ask(client, request_of("AAPL")), ask(client, request_of("FAIL")),
+            ask(client, request_of("MSFT")),
+        )  # fmt: skip
+        after = await ask(client, request_of("IBM"))  # the service goes on
+        await client.drain()
+
+    assert (bad.headers or {}).get(ERROR_HEADER) == "the ml service failed to score the request"
+    assert (bad.headers or {}).get("Nats-Service-Error-Code") == "500"
+    for answer, symbol in ((good, "AAPL"), (other, "MSFT"), (after, "IBM")):
+        reply = MlPredictReply.model_validate_json(answer.data)
+        assert [p.signal_id for p in reply.predictions] == [candidate(symbol).id]

@@ -24,7 +24,7 @@ from swingflow_common.observability import (
 )
 from swingflow_common.settings import SettingsError, load_settings
 from swingflow_ml import metrics
-from swingflow_ml.handlers import SERVICE, build_router, log
+from swingflow_ml.handlers import SERVICE, PredictResponder, build_router, log
 from swingflow_ml.loading import load_promoted
 from swingflow_ml.scorer import Scorer, ScorerSlot
 from swingflow_ml.settings import Settings
@@ -38,7 +38,8 @@ def build_app(settings: Settings | None = None, scorer: Scorer | None = None) ->
     config = load_config(settings.swingflow_config if settings.swingflow_config.exists() else None)
     broker = make_broker(settings, SERVICE)
     slot = ScorerSlot(scorer)
-    broker.include_router(build_router(broker, slot, config, settings.queue))
+    broker.include_router(build_router(broker, slot, config))
+    responder = PredictResponder(broker, slot, settings.queue)
     engine = engine_from_url(settings.database_url)
     app = FastStream(broker)
     served: list[MetricsServer] = []
@@ -59,12 +60,14 @@ def build_app(settings: Settings | None = None, scorer: Scorer | None = None) ->
 
     @app.after_startup
     async def ready() -> None:
+        await responder.start()
         metrics.MODEL_LOADED.set(1 if slot.loaded else 0)
         SERVICE_READY.labels(SERVICE).set(1)
 
     @app.on_shutdown
     async def stopping() -> None:
         SERVICE_READY.labels(SERVICE).set(0)
+        await responder.stop()
 
     @app.after_shutdown
     async def close() -> None:

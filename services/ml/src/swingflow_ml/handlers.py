@@ -1,25 +1,43 @@
 """ml's subscribers: answer `ml.predict` (queue group, so replicas share), load the model
 announced on `ml.models.updated` (every replica: a plain subscription, no queue group).
 
+`ml.predict` is answered by `PredictResponder`, a plain nats-py subscription rather than
+a FastStream subscriber: requests that have arrived while a batch was being scored are
+taken together and scored as one batch (the signals service sends a session's candidates
+as concurrent requests of 64), each still answered with its own reply, the bytes it
+would get alone. FastStream's per-message machinery (0.8 ms of CPU per 160 KB request,
+measured with a handler that does nothing) and the fixed costs of scoring (XGBoost's
+calls, the stage functions' array operations: about 3 ms a request) are paid once a
+batch. A lone request is scored at once: nothing waits for company.
+
 A malformed request gets an error reply at once, in the NATS services convention
 (`Nats-Service-Error` and `Nats-Service-Error-Code` headers, the reason as the body), so the
 caller does not wait for its timeout, and the request goes to `dlq.ml` with the reason.
+A batch that fails to score (a bug) is answered request by request, so one bad request
+does not cost the others their answers; what still fails gets an error reply (code 500).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
+from collections.abc import Sequence
 
-from faststream.nats import NatsBroker, NatsResponse, NatsRouter
+import nats.errors
+from faststream.nats import NatsBroker, NatsRouter
 from faststream.nats.annotations import NatsMessage
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
 from pydantic import ValidationError
 
 from swingflow_common import subjects
 from swingflow_common.bus import dead_letter, decode_or_dead_letter, describe
 from swingflow_common.bus.dead_letter import kind_of
 from swingflow_common.config import StrategyConfig
-from swingflow_common.messages import MlPredictRequest, ModelUpdated, decode
+from swingflow_common.messages import CandidateSignal, MlPredictRequest, ModelUpdated, decode
 from swingflow_ml import metrics
 from swingflow_ml.loading import load_announced
 from swingflow_ml.scorer import ScorerSlot
@@ -27,18 +45,17 @@ from swingflow_ml.scorer import ScorerSlot
 SERVICE = "ml"
 ERROR_HEADER = "Nats-Service-Error"
 ERROR_CODE_HEADER = "Nats-Service-Error-Code"
+MAX_BATCH = 32  # requests scored together at most (32 x 64 candidates: ~2,000)
 
 log = logging.getLogger("swingflow.ml")
 
 
-def error_reply(reason: str) -> NatsResponse:
-    """The reply to a request that cannot be answered: headers say why, so does the body."""
-    return NatsResponse(
-        reason.encode(), headers={ERROR_HEADER: reason[:200], ERROR_CODE_HEADER: "400"}
-    )
+def error_headers(reason: str, code: int = 400) -> dict[str, str]:
+    """The headers of a request that cannot be answered (the body says why as well)."""
+    return {ERROR_HEADER: reason[:200], ERROR_CODE_HEADER: str(code)}
 
 
-async def parse_request(broker: NatsBroker, message: NatsMessage) -> MlPredictRequest | str:
+async def parse_request(broker: NatsBroker, raw: Msg) -> MlPredictRequest | str:
     """The request, or the reason it is unusable (after dead-lettering it).
 
     Validated as a `MlPredictRequest` straight away (the generic `decode` would first
@@ -46,7 +63,6 @@ async def parse_request(broker: NatsBroker, message: NatsMessage) -> MlPredictRe
     `decode` requires, is decoded again the generic way, so it is refused exactly as
     before, with `decode`'s reason and kind ("expected a MlPredictRequest ..., got Bar"
     for another message, not Bar's fields listed as extra)."""
-    raw = message.raw_message
     try:
         typed = MlPredictRequest.model_validate_json(raw.data)
         if "type" in typed.model_fields_set:  # `decode` requires it: no default here
@@ -66,26 +82,113 @@ async def parse_request(broker: NatsBroker, message: NatsMessage) -> MlPredictRe
     return request
 
 
-def build_router(
-    broker: NatsBroker, slot: ScorerSlot, config: StrategyConfig, queue: str = "ml"
-) -> NatsRouter:
-    router = NatsRouter()
+class PredictResponder:
+    """Answers `ml.predict` on the broker's connection, in queue group `queue`."""
 
-    @router.subscriber(subjects.ML_PREDICT, queue=queue)
-    async def on_predict(message: NatsMessage) -> NatsResponse:
+    def __init__(self, broker: NatsBroker, slot: ScorerSlot, queue: str = "ml") -> None:
+        self.broker = broker
+        self.slot = slot
+        self.queue = queue
+        self._subscription: Subscription | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def connection(self) -> Client:
+        client: Client = self.broker.config.connection_state.connection
+        return client
+
+    async def start(self) -> None:
+        """Subscribe (the broker connected) and serve until `stop`."""
+        self._subscription = await self.connection.subscribe(subjects.ML_PREDICT, queue=self.queue)
+        self._task = asyncio.create_task(self._serve(self._subscription), name="ml.predict")
+
+    async def stop(self) -> None:
+        """Stop taking requests; the batch being answered is finished first."""
+        subscription, self._subscription = self._subscription, None
+        if subscription is not None:
+            with contextlib.suppress(Exception):  # the connection may be closing already
+                await subscription.unsubscribe()
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _serve(self, subscription: Subscription) -> None:
+        while True:
+            try:
+                batch = await self._next_batch(subscription)
+            except nats.errors.ConnectionClosedError:
+                log.warning("ml.predict stops: the NATS connection is closed")
+                return
+            try:
+                await self.answer(batch)
+            except Exception:  # never let one batch stop the service
+                log.exception("ml.predict batch failed", extra={"requests": len(batch)})
+
+    @staticmethod
+    async def _next_batch(subscription: Subscription) -> list[Msg]:
+        """The next request, and those already waiting behind it (at most `MAX_BATCH`)."""
+        batch = [await subscription.next_msg(timeout=None)]
+        while len(batch) < MAX_BATCH:
+            if not subscription.pending_msgs:
+                await asyncio.sleep(0)  # the reader parses what the socket already holds
+                if not subscription.pending_msgs:
+                    break
+            batch.append(await subscription.next_msg(timeout=None))
+        return batch
+
+    async def answer(self, messages: Sequence[Msg]) -> None:
+        """Answer each request of `messages`: an error reply for a malformed one, the
+        others scored together."""
         start = time.perf_counter()
-        request = await parse_request(broker, message)
-        if isinstance(request, str):
-            metrics.REQUESTS.labels("error").inc()
-            return error_reply(request)
-        reply, neutral = slot.answer(request.candidates)
-        if neutral:
-            metrics.PREDICTIONS.labels("true").inc(neutral)
-        if len(request.candidates) > neutral:
-            metrics.PREDICTIONS.labels("false").inc(len(request.candidates) - neutral)
-        metrics.REQUESTS.labels("answered").inc()
-        metrics.PREDICT_SECONDS.observe(time.perf_counter() - start)
-        return NatsResponse(reply)
+        valid: list[tuple[Msg, MlPredictRequest]] = []
+        for message in messages:
+            request = await parse_request(self.broker, message)
+            if isinstance(request, str):
+                metrics.REQUESTS.labels("error").inc()
+                await self._reply(message, request.encode(), error_headers(request))
+            else:
+                valid.append((message, request))
+        if not valid:
+            return
+        metrics.BATCH_REQUESTS.observe(len(valid))
+        for (message, request), answer in zip(
+            valid, self._score([r.candidates for _, r in valid]), strict=True
+        ):
+            if isinstance(answer, str):
+                metrics.REQUESTS.labels("failed").inc()
+                await self._reply(message, answer.encode(), error_headers(answer, 500))
+                continue
+            reply, neutral = answer
+            if neutral:
+                metrics.PREDICTIONS.labels("true").inc(neutral)
+            if len(request.candidates) > neutral:
+                metrics.PREDICTIONS.labels("false").inc(len(request.candidates) - neutral)
+            metrics.REQUESTS.labels("answered").inc()
+            await self._reply(message, reply)
+            metrics.PREDICT_SECONDS.observe(time.perf_counter() - start)
+
+    def _score(self, batches: list[tuple[CandidateSignal, ...]]) -> list[tuple[bytes, int] | str]:
+        """Each batch's reply (and its neutral predictions), or why it has none."""
+        try:
+            return list(self.slot.answer_many(batches))
+        except Exception:
+            if len(batches) == 1:
+                log.exception("ml.predict request failed to score")
+                return ["the ml service failed to score the request"]
+        return [answer for batch in batches for answer in self._score([batch])]
+
+    async def _reply(
+        self, message: Msg, data: bytes, headers: dict[str, str] | None = None
+    ) -> None:
+        if message.reply:  # a request without a reply subject is scored for nobody
+            await self.connection.publish(message.reply, data, headers=headers)
+
+
+def build_router(broker: NatsBroker, slot: ScorerSlot, config: StrategyConfig) -> NatsRouter:
+    """The FastStream subscribers: `ml.models.updated` (`ml.predict` is `PredictResponder`)."""
+    router = NatsRouter()
 
     @router.subscriber(subjects.ML_MODELS_UPDATED)
     async def on_model_updated(message: NatsMessage) -> None:

@@ -22,12 +22,15 @@ Scorer = MlScorer
 
 @runtime_checkable
 class JsonScorer(Protocol):
-    """A scorer that can also answer with the reply's JSON bytes directly (a trained
-    model's `ModelScorer`), every prediction non-neutral."""
+    """A scorer that can also answer with the reply's JSON bytes directly, for one batch
+    or several scored together (a trained model's `ModelScorer`), every prediction
+    non-neutral."""
 
     def predict(self, candidates: Sequence[CandidateSignal]) -> MlPredictReply: ...
 
     def predict_json(self, candidates: Sequence[CandidateSignal]) -> bytes: ...
+
+    def predict_json_many(self, batches: Sequence[Sequence[CandidateSignal]]) -> list[bytes]: ...
 
 
 class NeutralScorer:
@@ -59,6 +62,13 @@ class ScorerSlot:
 
     def predict(self, candidates: Sequence[CandidateSignal]) -> MlPredictReply:
         return self.scorer.predict(candidates)
+
+    def answer_many(self, batches: Sequence[Sequence[CandidateSignal]]) -> list[tuple[bytes, int]]:
+        """`[answer(b) for b in batches]`, scored together when the scorer can."""
+        scorer = self.scorer
+        if isinstance(scorer, JsonScorer):
+            return [(reply, 0) for reply in scorer.predict_json_many(batches)]
+        return [self.answer(batch) for batch in batches]
 
     def answer(self, candidates: Sequence[CandidateSignal]) -> tuple[bytes, int]:
         """The reply as the JSON bytes `predict(...).model_dump_json()` gives, and how many
