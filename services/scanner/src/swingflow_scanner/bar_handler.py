@@ -14,13 +14,15 @@ The delivery rules of docs/services.md, applied to a batch whose order matters:
 - a retry, or a redelivery after a crash, finds the bars already taken in: their
   candidates are announced again, and `Nats-Msg-Id` drops what was already published.
 
-After the commit, the symbols are analyzed one at a time and each one's candidates (and
-its latest analysis, for the `analysis` KV bucket) are put on the wire as soon as it is
-done, without waiting for their acks (`bus.PublishBatch`): the signals service judges the
-first candidates while the scanner analyzes the rest. The batch's bars are acked once every
-announcement is acknowledged. A latest analysis left at the setup tier (no setup on its
-last bar) is completed later by `finish_latest`, which the service calls only while no
-batch is being handled (`quiet_for`).
+After the commit, the symbols are analyzed one at a time and their candidates (and latest
+analyses, for the `analysis` KV bucket) are announced without waiting for each ack
+(`bus.PublishBatch`), in slices: what a long batch has found goes out every
+`announce_every` seconds of analysis, so the signals service judges the first candidates
+while the scanner analyzes the rest, in batches big enough to be worth one ML request and
+one transaction. The batch's bars are acked once every announcement is acknowledged. A
+latest analysis left at the setup tier (no setup on its last bar) is completed later by
+`finish_latest`, which the service calls only while no batch is being handled
+(`quiet_for`).
 """
 
 from __future__ import annotations
@@ -56,9 +58,11 @@ class BarHandler:
         state: ScannerState,
         kv: KeyValue | None,
         max_attempts: int = MAX_DELIVER,
+        announce_every: float = 0.1,
     ) -> None:
         self.js, self.sessions, self.state, self.kv = js, sessions, state, kv
         self.max_attempts = max_attempts
+        self.announce_every = announce_every
         self.busy = False
         self.last_done = time.monotonic()  # when the last batch was done (monotonic clock)
         self._counted = -1  # books counted in the symbols gauge
@@ -157,12 +161,13 @@ class BarHandler:
         await dead_letter(self.js, SERVICE, msg.subject, msg.data, reason, "invalid_message")
 
     async def _announce(self, intake: Intake) -> None:
-        """Analyze symbol by symbol; put each one's candidates on `signals.candidate.<SYM>`
-        and its latest analysis in the KV at once, in order; then wait for every ack (a
+        """Analyze symbol by symbol; put the candidates on `signals.candidate.<SYM>` and the
+        latest analyses in the KV, in order, a slice at a time; then wait for every ack (a
         failure raises: the batch is retried, and the ids drop what already went out)."""
         out = PublishBatch(self.js)
         setups: list[str] = []
         analyses = 0
+        sent = time.perf_counter()
         try:
             for found in self.state.analyze_each(intake):
                 for c in found.candidates:
@@ -173,7 +178,9 @@ class BarHandler:
                         key = subjects.kv_key(subjects.ANALYSIS_BUCKET, subjects.token(a.symbol))
                         await out.add_bytes(key, a.model_dump_json().encode())
                 analyses += found.analyses
-                await asyncio.sleep(0)  # nats-py's flusher sends them while we go on
+                if time.perf_counter() - sent >= self.announce_every:
+                    await asyncio.sleep(0)  # nats-py's flusher sends the slice meanwhile
+                    sent = time.perf_counter()
             await out.confirm()
         except BaseException:
             out.cancel()

@@ -101,7 +101,8 @@ class Scanner:
         s = self.settings
         await ensure_streams(self.js)
         kv = await self.js.key_value(subjects.ANALYSIS_BUCKET)
-        bars = self.bars = BarHandler(self.js, self.sessions, self.state, kv, s.max_attempts)
+        bars = self.bars = BarHandler(self.js, self.sessions, self.state, kv, s.max_attempts,
+                                      s.announce_every_s)  # fmt: skip
         await self._subscribe(self.partition.bars_durable, subjects.BARS_ALL, s.batch_size)
         self.handlers[self.partition.bars_durable] = (bars, s.batch_size)
         if s.jobs:

@@ -29,6 +29,9 @@ class Settings(CommonSettings):
       (retried in place, in order) before its messages are dead-lettered as `gave_up`.
     - `latest_idle_s` (SCANNER_LATEST_IDLE_S): how long no batch of bars must have been
       handled before the latest analyses left at the setup tier are completed.
+    - `announce_every_s` (SCANNER_ANNOUNCE_EVERY_S): while a big batch is analyzed, what
+      it has found so far is sent this often (the rest at the end of the batch). Smaller
+      sends sooner but cuts the signals service's work into more, costlier batches.
     """
 
     model_config = SettingsConfigDict(env_prefix="SCANNER_")
@@ -43,6 +46,7 @@ class Settings(CommonSettings):
     jobs: bool = True
     max_attempts: Annotated[int, Field(ge=1, le=20)] = 5
     latest_idle_s: Annotated[float, Field(ge=0.0, le=60.0)] = 0.05
+    announce_every_s: Annotated[float, Field(ge=0.0, le=60.0)] = 0.1
 
     @model_validator(mode="after")
     def _replica_in_range(self) -> Self:
