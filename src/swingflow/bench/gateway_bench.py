@@ -9,13 +9,10 @@ own), the clients (two processes of raw-protocol connections on uvloop, see
 `ts_event` the publisher stamps into the message to the client's receipt, so it includes
 NATS, the gateway and the client's own loop. The clients stand in for browsers on other
 machines and are made lean: they delimit and timestamp frames on arrival and read the
-JSON after the run, and (`CLIENT_TICK_MS`) they sleep in a 1 ms timer rather than in
-epoll, because on loopback a reader waiting in epoll is woken from inside the gateway's
-own write and that wake-up is charged to the gateway; one phase keeps epoll-waiting
-clients (`tick_ms` 0) to show the difference. Each phase reports the gateway's and the
-clients' CPU separately (the gateway's also as user and system time), per second and per
-delivered frame, and for the hub how many messages each fan-out carried (above 1 when
-the gateway fell behind and wrote the waiting messages to each client at once).
+JSON after the run. Each phase reports the gateway's and the clients' CPU separately
+(the gateway's also as user and system time), per second and per delivered frame, and
+for the hub how many messages each fan-out carried (above 1 when the gateway fell behind
+and wrote the waiting messages to each client at once) and its CPU per client write.
 
 REST latency runs from each request's scheduled start (open loop: a slow answer does not
 delay the next request, so queueing shows in the figures); the REST part also measures
@@ -65,12 +62,10 @@ from swingflow_common.bus import NatsServer, free_port
 RATE = 10.0  # messages per second
 SECONDS = 10.0
 CLIENT_PROCESSES = 2
-CLIENT_TICK_MS = 1.0  # the clients sleep this long outside epoll between polls (s.a.)
-# (fan-out, clients, of which stalled: subscribed, then never reading again, client tick ms)
+# (fan-out, clients, of which stalled: subscribed, then never reading again)
 PHASES = (
-    ("hub", 1_000, 0, CLIENT_TICK_MS), ("hub", 5_000, 0, CLIENT_TICK_MS),
-    ("naive", 5_000, 0, CLIENT_TICK_MS), ("hub", 5_000, 50, CLIENT_TICK_MS),
-    ("hub", 5_000, 0, 0.0), ("hub", 10_000, 0, CLIENT_TICK_MS),
+    ("hub", 1_000, 0), ("hub", 5_000, 0), ("naive", 5_000, 0), ("hub", 5_000, 50),
+    ("hub", 10_000, 0),
 )  # fmt: skip
 SIGNALS_SEEDED = 50_000
 REST_RATE = 50.0  # requests/s: a few dozen dashboards paging and filtering at once
@@ -171,14 +166,13 @@ def fan_out(
     mode: str,
     clients: int,
     stalled: int,
-    tick_ms: float,
     nats_url: str,
     env: dict[str, str],
     work: Path,
 ) -> dict[str, Any]:
     """One phase: `clients` connections (`stalled` of them never reading) on a fresh
     gateway, `RATE` x `SECONDS` messages; latency over the clients that read."""
-    name = f"{mode}-{clients}-{stalled}-{tick_ms:g}"
+    name = f"{mode}-{clients}-{stalled}"
     gateway, address = start_gateway(mode, env, work / f"gateway-{name}.log")
     expect = int(RATE * SECONDS)
     workers, outs = [], []
@@ -193,8 +187,7 @@ def fan_out(
             argv = [sys.executable, "-m", "swingflow.bench.gateway_clients",
                     "--url", f"ws://{address}/ws", "--clients", str(count),
                     "--expect", str(expect), "--deadline-s", str(SECONDS + 15),
-                    "--out", str(out), "--tick-ms", str(tick_ms),
-                    *(["--stall"] if stall else [])]  # fmt: skip
+                    "--out", str(out), *(["--stall"] if stall else [])]  # fmt: skip
             workers.append(subprocess.Popen(argv, stdout=subprocess.PIPE, text=True))
             outs.append(None if stall else out)
         for worker in workers:
@@ -229,8 +222,7 @@ def fan_out(
     }
     events, fanouts = (after - before for after, before in zip(counts, counts_before, strict=True))
     return {
-        "mode": mode, "clients": clients, "stalled": stalled, "client_tick_ms": tick_ms,
-        "messages": sent,
+        "mode": mode, "clients": clients, "stalled": stalled, "messages": sent,
         "connect_s": round(connect_s, 1), "delivered": received, "expected": reading * sent,
         "dropped": sum(r["dropped"] for r in reports),
         "gateway_cpu_s_per_s": round(cpu / SECONDS, 2),
@@ -243,8 +235,11 @@ def fan_out(
         # the clients' own CPU from READY until they had every frame (or their deadline)
         "clients_cpu_us_per_delivery": round(
             sum(r["cpu_s"] for r in reports) / max(received, 1) * 1e6, 2),
-        # hub: messages per fan-out, so per client write (1: kept up; more: caught up)
-        **({"messages_per_fanout": round(events / fanouts, 2)} if fanouts else {}),
+        # hub: messages per fan-out, so per client write (1: kept up; more: caught up),
+        # and the CPU per write to a client, which batching does not lower
+        **({"messages_per_fanout": round(events / fanouts, 2),
+            "gateway_cpu_us_per_client_write": round(cpu_all / (fanouts * clients) * 1e6, 2)}
+           if fanouts else {}),
         # the machine is shared: a 1-minute load average above ~2 means other work competed
         "load_avg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)], **trend,
     }  # fmt: skip
@@ -355,7 +350,7 @@ def bench_env(nats_url: str, work: Path) -> dict[str, str]:
 def run_parts(
     console: Console,
     parts: tuple[str, ...] = ("ws", "rest"),
-    phases: tuple[tuple[str, int, int, float], ...] = PHASES,
+    phases: tuple[tuple[str, int, int], ...] = PHASES,
     backends: tuple[str, ...] = BACKENDS,
 ) -> dict[str, Any]:
     summary: dict[str, Any] = {"rate_per_s": RATE, "seconds": SECONDS}
@@ -365,11 +360,10 @@ def run_parts(
             if "ws" in parts:
                 env = bench_env(server.url, work)
                 summary["fan_out"] = []
-                for mode, clients, stalled, tick_ms in phases:
-                    console.print(f"fan-out: {mode}, {clients} clients ({stalled} stalled), "
-                                  f"client tick {tick_ms:g} ms ...")  # fmt: skip
+                for mode, clients, stalled in phases:
+                    console.print(f"fan-out: {mode}, {clients} clients ({stalled} stalled) ...")
                     summary["fan_out"].append(
-                        fan_out(mode, clients, stalled, tick_ms, server.url, env, work)
+                        fan_out(mode, clients, stalled, server.url, env, work)
                     )
             if "rest" in parts:
                 why_not_pg = asyncio.run(postgres_missing())
@@ -390,10 +384,10 @@ def run(console: Console) -> None:
 def summarize(console: Console, name: str, summary: dict[str, Any]) -> None:
     phases: list[dict[str, Any]] = summary.get("fan_out", [])
     rests: list[dict[str, Any]] = [r for r in summary.get("rest", []) if "p99_ms" in r]
-    by = {(p["mode"], p["clients"], p["stalled"], p["client_tick_ms"]): p for p in phases}
-    for _, n, k, t in PHASES:
-        if ("naive", n, k, t) in by and ("hub", n, k, t) in by:
-            naive, hub = by[("naive", n, k, t)], by[("hub", n, k, t)]
+    by = {(p["mode"], p["clients"], p["stalled"]): p for p in phases}
+    for _, n, k in PHASES:
+        if ("naive", n, k) in by and ("hub", n, k) in by:
+            naive, hub = by[("naive", n, k)], by[("hub", n, k)]
             summary[f"naive_over_hub_p99_{n}_{k}_stalled"] = round(
                 naive["p99_ms"] / hub["p99_ms"], 2
             )
@@ -402,7 +396,7 @@ def summarize(console: Console, name: str, summary: dict[str, Any]) -> None:
             )
     budgets: dict[str, Any] = {"fan_out_5000_p99_s": FANOUT_BUDGET_P99_S,
                                "rest_p99_s": REST_BUDGET_P99_S}  # fmt: skip
-    hub_5k = by.get(("hub", 5_000, 0, CLIENT_TICK_MS))
+    hub_5k = by.get(("hub", 5_000, 0))
     if hub_5k:
         budgets["fan_out_5000_within"] = (
             hub_5k["p99_ms"] / 1e3 <= FANOUT_BUDGET_P99_S
@@ -413,12 +407,12 @@ def summarize(console: Console, name: str, summary: dict[str, Any]) -> None:
     summary["budgets"] = budgets
     path = write_result(name, summary)
     if phases:
-        table = Table("fan-out", "clients (stalled)", "tick ms", "delivered", "p50 ms",
-                      "p99 ms", "gateway CPU", "us/frame", "clients CPU", "us/frame",
+        table = Table("fan-out", "clients (stalled)", "delivered", "p50 ms", "p99 ms",
+                      "gateway CPU", "us/frame", "clients CPU", "us/frame",
                       "msgs/fan-out")  # fmt: skip
         for p in phases:
             table.add_row(p["mode"], f"{p['clients']:,} ({p['stalled']})",
-                          f"{p['client_tick_ms']:g}", f"{p['delivered']:,}/{p['expected']:,}",
+                          f"{p['delivered']:,}/{p['expected']:,}",
                           str(p["p50_ms"]), str(p["p99_ms"]),
                           f"{p['gateway_cpu_s_per_s']:.2f} s/s",
                           str(p["gateway_cpu_us_per_delivery"]),
@@ -445,14 +439,12 @@ def main() -> None:
     parser.add_argument("--part", choices=("ws", "rest"), required=True)
     parser.add_argument("--clients", type=int, nargs="*", help="hub phases with these counts")
     parser.add_argument("--naive", action="store_true", help="also the naive fan-out at each")
-    parser.add_argument("--tick-ms", type=float, default=CLIENT_TICK_MS,
-                        help="with --clients: the clients' tick (0: wait in epoll)")  # fmt: skip
     parser.add_argument("--backends", nargs="*", default=list(BACKENDS), choices=BACKENDS)
     args = parser.parse_args()
-    phases: tuple[tuple[str, int, int, float], ...] = PHASES
+    phases: tuple[tuple[str, int, int], ...] = PHASES
     if args.clients:
         modes = ("hub", "naive") if args.naive else ("hub",)
-        phases = tuple((mode, n, 0, args.tick_ms) for n in args.clients for mode in modes)
+        phases = tuple((mode, n, 0) for n in args.clients for mode in modes)
     console = Console(stderr=True)
     summary = run_parts(console, (args.part,), phases, tuple(args.backends))
     summarize(console, f"gateway_{args.part}", summary)

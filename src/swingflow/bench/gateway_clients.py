@@ -16,16 +16,15 @@ as they can on the 2 cores they share with the gateway under test:
   library: measured in one run, the library's clients took 1.25 cores to take 50,000
   frames/s, which left the gateway about 0.7 of one.
 - On arrival a frame is only delimited (its header read, no copy) and timestamped; its
-  JSON is read after the run. Measured in one run at 5,000 clients: 13.8 us of client CPU
-  a frame when each was parsed on arrival.
-- With `--tick-ms T` (> 0) the process does not sleep in epoll waiting for the next frame
-  but in a timer, then takes every socket that became readable meanwhile in one go. On
-  loopback the kernel wakes a reader that waits in epoll from inside the *sender's*
-  write, so waiting readers put the cost of their own wake-ups on the gateway's CPU; a
-  browser on another machine costs the gateway nothing of the kind. The price is up to T
-  of extra measured latency for a frame that arrives while the process sleeps (the
-  figures include it: a receipt is stamped when the process sees it). `--tick-ms 0`
-  waits in epoll, as a browser's own loop would.
+  JSON is read after the run. That saves little: at 1,000 clients (one frame a read), two
+  alternating runs each, 11.3-12.7 us of client CPU a frame against 12.4-12.7 us when
+  each frame was copied and parsed on arrival; uvloop's read and the kernel are the rest.
+- They wait in epoll, as a browser's loop would. Tried and dropped: sleeping in a 1 ms
+  timer and taking every readable socket at once (on loopback the kernel wakes a reader
+  waiting in epoll from inside the sender's write, so those wake-ups are charged to the
+  gateway). In three alternating runs each at 5,000 clients on the shared machine the
+  gateway then got less CPU (0.10-0.25 of a core against 0.32-0.38) and p99 was worse
+  (1.9-3.9 s against 0.5-0.9 s): the 1,000 timer wake-ups a second preempted it.
 """
 
 from __future__ import annotations
@@ -176,15 +175,6 @@ async def open_one(
         return client
 
 
-def tick(loop: asyncio.AbstractEventLoop, seconds: float) -> None:
-    """Sleep outside epoll, then let the loop take what arrived meanwhile (see --tick-ms).
-
-    With a callback always ready, the loop polls without waiting; the sleep is here.
-    """
-    time.sleep(seconds)
-    loop.call_soon(tick, loop, seconds)
-
-
 async def main(args: argparse.Namespace) -> None:
     gate = asyncio.Semaphore(args.concurrency)
     buffer = 4096 if args.stall else None
@@ -195,9 +185,6 @@ async def main(args: argparse.Namespace) -> None:
         for client in clients:
             if client.transport is not None:
                 client.transport.pause_reading()
-    elif args.tick_ms > 0:
-        loop = asyncio.get_running_loop()
-        loop.call_soon(tick, loop, args.tick_ms / 1e3)
     print("READY", flush=True)
     cpu0 = time.process_time()
     done, _ = await asyncio.wait([c.done for c in clients], timeout=args.deadline_s)
@@ -224,7 +211,6 @@ if __name__ == "__main__":
     parser.add_argument("--expect", type=int, required=True)
     parser.add_argument("--deadline-s", type=float, default=60.0)
     parser.add_argument("--concurrency", type=int, default=200)
-    parser.add_argument("--tick-ms", type=float, default=0.0, help="sleep outside epoll (s.a.)")
     parser.add_argument("--out", required=True)
     parser.add_argument("--stall", action="store_true", help="stop reading once subscribed")
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
