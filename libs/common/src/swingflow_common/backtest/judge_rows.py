@@ -10,9 +10,13 @@ array-first forms the per-candidate calls use on one row) and keeps, for a confi
 signal, only its session, setup, scores, total and levels: one row of `simulate.Offers`,
 no Python object per signal.
 
-`judge_symbol` does one symbol's history; it takes and gives plain arrays, so a process
-pool can run it (`judge_history_rows` spreads the symbols over `workers` processes and
-puts the results back in symbol order: the same offers whatever the pool did). With
+`judge_tasks` works in two phases: per symbol and analysis window, the analysis modules
+and setups, keeping the rows a setup holds on with the inputs stages 2-4 read there; then
+stages 2-4 and integration on the rows of up to `CHUNK` symbols at once (each row's
+scores depend on that row alone, so batching changes no float and pays numpy's per-call
+cost once per batch). It takes and gives plain arrays, so a process pool can run it:
+`judge_history_rows` spreads the symbols over `workers` forked processes and puts the
+results back in symbol order (the same offers whatever the pool did). With
 `messages=True` (the reference path, in this process) each confirmed row also keeps the
 feature row it was found on, and `Offers.signal` builds its `ConfirmedSignal` by the
 services' own `candidates_at` + `evaluate`, checked against the array verdict.
@@ -50,13 +54,15 @@ from swingflow_common.pipeline.features import complete_features, setup_features
 from swingflow_common.pipeline.history import rs_ranks, slice_bars
 from swingflow_common.pipeline.integrate import level_rows, passed_rows, total_rows
 from swingflow_common.pipeline.ml_stage import MlOutcome, neutral_ml_stage
-from swingflow_common.pipeline.scoring import RowGetter, clip01_rows, finite_rows, rounded
+from swingflow_common.pipeline.scoring import RowGetter, clip01_rows, finite_rows, round_rows
 from swingflow_common.pipeline.setups import SetupScan, scan_setups
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 # Below this many symbol-bars a process pool costs more to start than it saves.
 POOL_MIN_BARS = 200_000
+CHUNK = 64  # symbols scored together: numpy's per-call cost shared, memory bounded
+Task = tuple[str, int, OHLCV, F64]  # symbol, first bar of the period, its bars, rs_rank
 
 
 @dataclass(frozen=True)
@@ -84,12 +90,13 @@ class _Found:
 
 
 @dataclass(frozen=True)
-class SymbolRows:
-    """Stages 1-4 on one symbol's bars: every candidate's session, and the confirmed rows
-    (session, setup as its position in `config.setups`, the four stage scores, total,
-    entry, stop, target, ATR), in bar order per window and setup."""
+class JudgedRows:
+    """Stages 1-4 on some symbols' bars: every candidate's session, and the confirmed rows
+    (the symbol's task number, session, setup as its position in `config.setups`, the
+    four stage scores, total, entry, stop, target, ATR)."""
 
     candidates: I64  # session ns of every candidate (one per setup hit)
+    task: I64
     ns: I64
     setup: I64
     scores: F64  # (rows, 4) in pipeline order
@@ -101,6 +108,34 @@ class SymbolRows:
     found: tuple[tuple[_Found, int], ...] = ()  # messages=True: each row's window and row
 
 
+@dataclass(frozen=True)
+class _Hit:
+    """One setup's rows in one window: positions in the window's rows (`rows`) and in
+    the window's union of rows (`pos`), and the strength there."""
+
+    code: int  # position in config.setups
+    rows: I64
+    pos: I64
+    strength: F64
+    scan: SetupScan | None  # messages only
+
+
+@dataclass(frozen=True)
+class _Window:
+    """Phase one on one analysis window of one symbol: the rows a setup holds on (with a
+    known positive ATR and close), and what stages 2-4 read there."""
+
+    task: int
+    symbol: str
+    at: I64  # the union of the setups' rows, as positions in the window
+    sessions: I64
+    inputs: dict[str, F64]  # each feature the stages read, at `at` (and rs_rank)
+    close: F64
+    atr: F64
+    hits: tuple[_Hit, ...]
+    columns: dict[str, F64] | None  # messages only: every feature of the window
+
+
 def _window_groups(a: int, b: int, lookback: int) -> list[tuple[int, I64]]:
     """`history.window_groups(range(a, b), lookback)`, without a Python step per bar."""
     idx = np.arange(a, b, dtype=np.int64)
@@ -108,19 +143,6 @@ def _window_groups(a: int, b: int, lookback: int) -> list[tuple[int, I64]]:
     uniq, first = np.unique(starts, return_index=True)
     chunks = np.split(idx, first[1:])
     return list(zip(uniq.tolist(), chunks, strict=True))
-
-
-def _getter(columns: dict[str, F64], at: I64, rank_rows: F64) -> RowGetter:
-    """The stages' row input: each feature at the rows `at` (non-finite -> NaN)."""
-
-    def get(key: str) -> F64:
-        if key == "rs_rank":
-            return rank_rows
-        col = columns.get(key)
-        out: F64 = np.full(at.shape[0], np.nan) if col is None else finite_rows(col[at])
-        return out
-
-    return get
 
 
 @lru_cache(maxsize=8)
@@ -146,25 +168,15 @@ _EMPTY_I = np.zeros(0, dtype=np.int64)
 _EMPTY_F = np.zeros(0, dtype=np.float64)
 
 
-def judge_symbol(
-    symbol: str,
-    bars: OHLCV,
-    rank_values: F64,
-    first_bar: int,
-    config: StrategyConfig,
-    *,
-    messages: bool = False,
-) -> SymbolRows:
-    """Stages 1-4 with the neutral ML stage on bars `first_bar..` of one symbol's `bars`
-    (earlier bars only warm the indicators up); `rank_values` is its rs_rank on each bar."""
-    b = len(bars)
-    ml_stage = neutral_ml_stage(config)
-    neutral = (False, False, ml_stage.neutral, False)
+def _windows(
+    task: int, symbol: str, bars: OHLCV, rank_values: F64, first_bar: int,
+    config: StrategyConfig, messages: bool,
+) -> list[_Window]:  # fmt: skip
+    """Phase one for one symbol: analysis and setups per window, the hit rows' inputs."""
+    stage_keys = _stage_keys(config)
     stamps = bars.ts.view(np.int64)
-    seen: list[I64] = []
-    cols: list[list[npt.NDArray[np.generic]]] = [[] for _ in range(9)]
-    found: list[tuple[_Found, int]] = []
-    for first, group in _window_groups(first_bar, b, config.lookback_bars):
+    out: list[_Window] = []
+    for first, group in _window_groups(first_bar, len(bars), config.lookback_bars):
         window = slice_bars(bars, first, int(group[-1]) + 1)
         feats = setup_features(window)
         local = group - first
@@ -174,60 +186,140 @@ def judge_symbol(
         atr_all = finite_rows(np.asarray(feats[ATR_KEY], dtype=np.float64)[local])
         close_all = finite_rows(np.asarray(feats["close"], dtype=np.float64)[local])
         valid = (atr_all > 0) & (close_all > 0)  # candidates_at's filter
-        feats = complete_features(feats, window, None if messages else _stage_keys(config))
-        keys = tuple(sorted(feats))
-        columns = {k: np.asarray(feats[k], dtype=np.float64) for k in keys}
-        # confirmation reads no setup: scored once on every row a setup holds on (each
-        # row's score depends on that row's features only)
+        feats = complete_features(feats, window, None if messages else stage_keys)
+        columns = {k: np.asarray(v, dtype=np.float64) for k, v in feats.items()}
         hit_any = np.zeros(local.shape[0], dtype=bool)
         for scan in scans:
             hit_any |= scan.hit
         union = np.flatnonzero(hit_any & valid)
-        union_get = _getter(columns, local[union], finite_rows(rank_values[local[union] + first]))
-        union_conf = np.array(confirmation.score_rows(union_get), dtype=np.float64)
+        if union.size == 0:
+            continue
+        at = local[union]
+        inputs = {k: columns[k][at] for k in stage_keys if k in columns}
+        inputs["rs_rank"] = rank_values[at + first]
+        hits = []
         for code, scan in enumerate(scans):
             rows = np.flatnonzero(scan.hit & valid)
-            if rows.size == 0:
-                continue
-            at = local[rows]
-            bar_ix = at + first
-            rank_rows = finite_rows(rank_values[bar_ix])
-            get = _getter(columns, at, rank_rows)
-            base = np.array(rounded(clip01_rows(scan.strength[rows])), dtype=np.float64)
-            conf = union_conf[np.searchsorted(union, rows)]
-            timing = np.array(entry_timing.score_rows(get, scan.setup), dtype=np.float64)
-            ml = np.full(rows.size, ml_stage.score)
-            scores = [base, conf, ml, timing]
-            totals = np.array(total_rows(scores, config), dtype=np.float64)
-            ok = passed_rows(scores, neutral, config) & (totals >= config.confirm_threshold)
-            sessions = stamps[bar_ix]
-            seen.append(sessions)
-            chosen = np.flatnonzero(ok)
-            if chosen.size == 0:
-                continue
-            close, atr = close_all[rows[chosen]], atr_all[rows[chosen]]
-            stop, target = level_rows(close, atr, config)
-            for c, values in enumerate((
-                sessions[chosen], np.full(chosen.size, code, dtype=np.int64),
-                np.column_stack([s[chosen] for s in scores]), np.minimum(totals[chosen], 1.0),
-                close, stop, target, atr,
-            )):  # fmt: skip
-                cols[c].append(values)
-            if messages:
-                values = np.column_stack([columns[k][at[chosen]] for k in keys])
-                one = _Found(
-                    symbol, scan.setup, scan.take(rows[chosen]), keys, values,
-                    [None if math.isnan(r) else r for r in rank_rows[chosen].tolist()],
-                )  # fmt: skip
-                found += [(one, k) for k in range(chosen.size)]
+            if rows.size:
+                hits.append(_Hit(code, rows, np.searchsorted(union, rows), scan.strength[rows],
+                                 scan if messages else None))  # fmt: skip
+        out.append(_Window(
+            task, symbol, at, stamps[at + first], inputs, close_all[union], atr_all[union],
+            tuple(hits), columns if messages else None,
+        ))  # fmt: skip
+    return out
+
+
+def _score(windows: Sequence[_Window], config: StrategyConfig) -> JudgedRows:
+    """Phase two: stages 2-4 and integration on every hit row of `windows` at once.
+
+    Every stage function works row by row (no value depends on another row), so scoring
+    many symbols' rows together gives each row the floats it gets alone, with numpy's
+    per-call cost paid once per batch instead of once per symbol and setup.
+    """
+    if not windows:
+        return JudgedRows(_EMPTY_I, _EMPTY_I, _EMPTY_I, _EMPTY_I, np.zeros((0, 4)), _EMPTY_F,
+                          _EMPTY_F, _EMPTY_F, _EMPTY_F, _EMPTY_F)  # fmt: skip
+    ml_stage = neutral_ml_stage(config)
+    neutral = (False, False, ml_stage.neutral, False)
+    offsets = np.cumsum([0] + [w.at.size for w in windows])
+    n = int(offsets[-1])
+    keys = set().union(*(w.inputs for w in windows))
+    inputs: dict[str, F64] = {k: finite_rows(np.concatenate([w.inputs[k] if k in w.inputs else
+                                            np.full(w.at.size, np.nan) for w in windows]))
+              for k in keys}  # fmt: skip
+    sessions = np.concatenate([w.sessions for w in windows])
+    close_all = np.concatenate([w.close for w in windows])
+    atr_all = np.concatenate([w.atr for w in windows])
+    task = np.repeat(np.array([w.task for w in windows], dtype=np.int64), np.diff(offsets))
+
+    def getter(idx: I64 | None) -> RowGetter:
+        def get(key: str) -> F64:
+            col = inputs.get(key)
+            if col is None:
+                return np.full(n if idx is None else idx.size, np.nan)
+            return col if idx is None else col[idx]
+
+        return get
+
+    # confirmation reads no setup: scored once on every row a setup holds on
+    conf_all = np.array(confirmation.score_rows(getter(None)), dtype=np.float64)
+    seen: list[I64] = []
+    cols: list[list[npt.NDArray[np.generic]]] = [[] for _ in range(9)]
+    found: list[tuple[_Found, int]] = []
+    for code, setup in enumerate(config.setups):
+        parts = [(w, h, int(offsets[k])) for k, w in enumerate(windows) for h in w.hits
+                 if h.code == code]  # fmt: skip
+        if not parts:
+            continue
+        idx = np.concatenate([h.pos + offset for _, h, offset in parts])
+        base = round_rows(clip01_rows(np.concatenate([h.strength for _, h, _ in parts])))
+        conf = conf_all[idx]
+        timing = np.array(entry_timing.score_rows(getter(idx), setup), dtype=np.float64)
+        ml = np.full(idx.size, ml_stage.score)
+        scores = [base, conf, ml, timing]
+        totals = np.array(total_rows(scores, config), dtype=np.float64)
+        ok = passed_rows(scores, neutral, config) & (totals >= config.confirm_threshold)
+        seen.append(sessions[idx])
+        chosen = np.flatnonzero(ok)
+        if chosen.size == 0:
+            continue
+        at = idx[chosen]
+        stop, target = level_rows(close_all[at], atr_all[at], config)
+        for c, values in enumerate((
+            task[at], sessions[at], np.full(chosen.size, code, dtype=np.int64),
+            np.column_stack([s[chosen] for s in scores]), np.minimum(totals[chosen], 1.0),
+            close_all[at], stop, target, atr_all[at],
+        )):  # fmt: skip
+            cols[c].append(values)
+        if windows[0].columns is not None:  # messages
+            found += _found([(w, h) for w, h, _ in parts], chosen, inputs["rs_rank"][at])
+    seen_all = np.concatenate(seen) if seen else _EMPTY_I
     if not cols[0]:
-        return SymbolRows(
-            np.concatenate(seen) if seen else _EMPTY_I, _EMPTY_I, _EMPTY_I,
-            np.zeros((0, 4)), _EMPTY_F, _EMPTY_F, _EMPTY_F, _EMPTY_F, _EMPTY_F,
-        )  # fmt: skip
-    ns, setup, scores_, total, entry, stop_, target_, atr_ = (np.concatenate(c) for c in cols[:8])
-    return SymbolRows(np.concatenate(seen), ns, setup, scores_, total, entry, stop_, target_,
-                      atr_, tuple(found))  # fmt: skip
+        return JudgedRows(seen_all, _EMPTY_I, _EMPTY_I, _EMPTY_I, np.zeros((0, 4)), _EMPTY_F,
+                          _EMPTY_F, _EMPTY_F, _EMPTY_F, _EMPTY_F)  # fmt: skip
+    task_, ns, setup_, scores_, total, entry, stop_, target_, atr_ = (
+        np.concatenate(c) for c in cols
+    )
+    return JudgedRows(seen_all, task_, ns, setup_, scores_, total, entry, stop_, target_, atr_,
+                      tuple(found))  # fmt: skip
+
+
+def _found(parts: list[tuple[_Window, _Hit]], chosen: I64, ranks: F64) -> list[tuple[_Found, int]]:
+    """Each chosen row's window and row for its message (in `chosen`'s order)."""
+    out: list[tuple[_Found, int]] = []
+    start = 0
+    for w, h in parts:
+        end = start + h.rows.size
+        sel = chosen[(chosen >= start) & (chosen < end)] - start
+        if sel.size:
+            assert w.columns is not None
+            assert h.scan is not None
+            keys = tuple(sorted(w.columns))
+            at = w.at[h.pos[sel]]
+            rank = ranks[len(out) : len(out) + sel.size]
+            one = _Found(
+                w.symbol, h.scan.setup, h.scan.take(h.rows[sel]), keys,
+                np.column_stack([w.columns[k][at] for k in keys]),
+                [None if math.isnan(r) else r for r in rank.tolist()],
+            )  # fmt: skip
+            out += [(one, k) for k in range(sel.size)]
+        start = end
+    return out
+
+
+def judge_tasks(
+    tasks: Sequence[Task], first: int, config: StrategyConfig, *, messages: bool = False
+) -> JudgedRows:
+    """Stages 1-4 with the neutral ML stage on `tasks` (numbered from `first`): each a
+    symbol, the first bar of its period (earlier bars only warm indicators up), its bars
+    and its rs_rank on each bar."""
+    windows = [
+        w
+        for k, (symbol, a, bars, ranks) in enumerate(tasks)
+        for w in _windows(first + k, symbol, bars, ranks, a, config, messages)
+    ]
+    return _score(windows, config)
 
 
 @dataclass(frozen=True)
@@ -243,21 +335,19 @@ def _ts(ns: int) -> datetime:
 
 
 def _offers(
-    symbols: Sequence[str], results: Sequence[SymbolRows], config: StrategyConfig,
+    symbols: Sequence[str], results: Sequence[JudgedRows], config: StrategyConfig,
     messages: bool,
 ) -> RowsJudged:  # fmt: skip
-    """Every symbol's rows as one table in the portfolio's order; the funnel per session."""
+    """Every symbol's rows as one table in the portfolio's order; the funnel per session.
+    `symbols[k]` is the symbol of task number k."""
     names = sorted(symbols)
-    code = {s: names.index(s) for s in symbols}
+    code = {s: k for k, s in enumerate(names)}
+    task_code = np.array([code[s] for s in symbols] or [0], dtype=np.int64)
     setup_names = sorted(config.setups)
     setup_code = np.array([setup_names.index(s) for s in config.setups], dtype=np.int64)
     seen = np.concatenate([r.candidates for r in results]) if results else _EMPTY_I
     keys, counts = np.unique(seen, return_counts=True)
     per_session = dict(zip(keys.tolist(), counts.tolist(), strict=True))
-    sym = np.concatenate(
-        [np.full(r.ns.size, code[s], dtype=np.int64) for s, r in zip(symbols, results, strict=True)]
-        or [_EMPTY_I]
-    )
 
     def cat(name: str) -> F64:
         parts = [getattr(r, name) for r in results]
@@ -268,7 +358,7 @@ def _offers(
         return np.concatenate(parts).astype(np.int64, copy=False) if parts else _EMPTY_I
 
     ns, total = cat_int("ns"), cat("total")
-    setup = setup_code[cat_int("setup")]
+    sym, setup = task_code[cat_int("task")], setup_code[cat_int("setup")]
     order = np.lexsort((setup, sym, -total, ns))  # session, best total first, symbol, setup
     found = [f for r in results for f in r.found]
     offers = Offers(
@@ -314,14 +404,12 @@ def _spans(
             yield symbol, a, b
 
 
-Task = tuple[str, int, OHLCV, F64]  # symbol, first bar of the period, its bars, rs_rank
 _TASKS: list[Task] = []  # what forked workers read (inherited, never sent)
 
 
-def _judge_chunk(lo: int, hi: int, config_json: str) -> list[SymbolRows]:
+def _judge_chunk(lo: int, hi: int, config_json: str) -> JudgedRows:
     """Tasks lo..hi of `_TASKS`: what a pool worker runs."""
-    config = StrategyConfig.model_validate_json(config_json)
-    return [judge_symbol(s, bars, rank, a, config) for s, a, bars, rank in _TASKS[lo:hi]]
+    return judge_tasks(_TASKS[lo:hi], lo, StrategyConfig.model_validate_json(config_json))
 
 
 def default_workers() -> int:
@@ -365,15 +453,15 @@ def judge_history_rows(
     if messages:
         n = 1  # the messages' windows stay in this process
     if n <= 1:
-        results = [judge_symbol(s, bars, rank, a, config, messages=messages)
-                   for s, a, bars, rank in tasks]  # fmt: skip
+        results = [judge_tasks(tasks[lo : lo + CHUNK], lo, config, messages=messages)
+                   for lo in range(0, len(tasks), CHUNK)]  # fmt: skip
     else:
         results = _pooled(tasks, config, n)
     return _offers([s for s, _, _ in spans], results, config, messages)
 
 
-def _pooled(tasks: list[Task], config: StrategyConfig, workers: int) -> list[SymbolRows]:
-    """`judge_symbol` on every task over `workers` processes, results in task order.
+def _pooled(tasks: list[Task], config: StrategyConfig, workers: int) -> list[JudgedRows]:
+    """`judge_tasks` on every task over `workers` processes, results in task order.
 
     The workers are forked (a spawned one would pay ~2 s of imports and re-run the
     caller's main module): they inherit the tasks, and only chunk bounds go to them and
@@ -381,7 +469,8 @@ def _pooled(tasks: list[Task], config: StrategyConfig, workers: int) -> list[Sym
     this process and its children. `default_workers` keeps a threaded caller in-process.
     """
     global _TASKS
-    size = max(1, math.ceil(len(tasks) / (workers * 8)))  # a few chunks per worker: balance
+    # a few chunks per worker (balance), none above CHUNK symbols
+    size = max(1, min(CHUNK, math.ceil(len(tasks) / (workers * 8))))
     bounds = [(lo, min(lo + size, len(tasks))) for lo in range(0, len(tasks), size)]
     blob = config.model_dump_json()
     _TASKS = tasks
@@ -393,8 +482,7 @@ def _pooled(tasks: list[Task], config: StrategyConfig, workers: int) -> list[Sym
     try:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            parts = pool.map(_judge_chunk, *zip(*bounds, strict=True), [blob] * len(bounds))
-            return [r for part in parts for r in part]
+            return list(pool.map(_judge_chunk, *zip(*bounds, strict=True), [blob] * len(bounds)))
     finally:
         if froze:
             gc.unfreeze()
