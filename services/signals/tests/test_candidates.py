@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import nats
+import pytest
 from faststream.nats import TestApp
 from nats.aio.client import Client
 from nats.aio.msg import Msg
@@ -18,7 +19,7 @@ from signals_helpers import TS, candidate, confirmed_on_nats, dead_letters, judg
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from swingflow_common import subjects
-from swingflow_common.bus import publish
+from swingflow_common.bus import PublishBatch, publish
 from swingflow_common.config import load_config
 from swingflow_common.db import engine_from_url, repository, session_factory
 from swingflow_common.db.models import SignalRow
@@ -26,6 +27,7 @@ from swingflow_common.messages import (
     Bar,
     CandidateSignal,
     FeatureContribution,
+    Message,
     MlPrediction,
     MlPredictReply,
     MlPredictRequest,
@@ -33,6 +35,7 @@ from swingflow_common.messages import (
 )
 from swingflow_common.pipeline import Evaluation, MlOutcome, evaluate, neutral_ml_stage, score_batch
 from swingflow_common.testing import eventually
+from swingflow_signals import judge as judge_module
 from swingflow_signals.app import build_service
 from swingflow_signals.settings import Settings
 
@@ -205,6 +208,35 @@ async def test_a_redelivery_announces_a_stored_confirmation_the_crash_left_unpub
         assert await confirmed_on_nats(js) == [expected.signal]  # the server dropped it
         assert _sample(duplicates) == before + 1
     await client.drain()
+
+
+async def test_a_confirmation_left_unpublished_by_a_failed_batch_is_published_by_its_retry(
+    js: JetStreamContext, nats_url: str, sqlite_url: str, sqlite_sessions: Sessions,
+    config_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """The batch commits its verdict, then cannot publish (NATS timed out): judged again
+    one by one, the stored confirmation is announced, not acked away unpublished."""
+    failures = [1]
+
+    class FailingOnce(PublishBatch):
+        async def add(self, subject: str, message: Message) -> None:
+            if failures[0]:
+                failures[0] -= 1
+                raise TimeoutError("nats: timeout")
+            await super().add(subject, message)
+
+    monkeypatch.setattr(judge_module, "PublishBatch", FailingOnce)
+    c = candidate("AAPL")
+    expected = without_ml(c, config_path, "no ml service is running")
+    assert expected.signal is not None
+    async with TestApp(build_service(settings(nats_url, sqlite_url, config_path)).app):
+        await publish(js, subjects.candidates("AAPL"), c)
+        await eventually(lambda: count_confirmed(js, 1))
+    assert failures == [0]
+    assert await confirmed_on_nats(js) == [expected.signal]
+    stored = await judged(sqlite_sessions)
+    assert list(stored) == [c.id]
+    assert_stored_as(stored[c.id], expected)
 
 
 def _sample(series: str) -> float:

@@ -54,7 +54,7 @@ async def judge_batch(broker: NatsBroker, judge: Judge, raws: list[Msg]) -> None
         for raw, candidate in items:
             try:
                 async with retry_or_dead_letter(broker, SERVICE, raw):
-                    await judge.judge([(raw, candidate)])
+                    await judge.judge([(raw, candidate)], retrying=True)
             except Exception:
                 continue  # nacked with a delay: it comes back
             await _ack(raw)

@@ -106,8 +106,11 @@ class Judge:
         async with self.sessions() as session:
             return await repository.get_signals(session, ids)
 
-    async def judge(self, items: Sequence[Item]) -> list[Evaluation]:
-        """Evaluate, store and announce a batch; returns the new evaluations."""
+    async def judge(self, items: Sequence[Item], retrying: bool = False) -> list[Evaluation]:
+        """Evaluate, store and announce a batch; returns the new evaluations. `retrying`:
+        the items come back from a failed attempt in this process, which may have committed
+        a confirmation and failed to publish it: a stored one is announced again, as for a
+        redelivery (the server drops it if it went out)."""
         start = time.perf_counter()
         config = self.weights.config  # one config for the whole batch
         unique = _unique(items)
@@ -128,7 +131,7 @@ class Judge:
                 outcomes.append(outcome)
                 continue
             metrics.ALREADY_JUDGED.inc()
-            if row.status == "confirmed" and delivery_count(raw) > 1:
+            if row.status == "confirmed" and (retrying or delivery_count(raw) > 1):
                 again.append(restore_confirmed(row, candidate))
         evaluations = []
         for candidate, outcome in zip(fresh, outcomes, strict=True):
