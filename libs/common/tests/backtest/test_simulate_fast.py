@@ -7,6 +7,7 @@ and delist early, under risk settings that make every rule fire."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -25,6 +26,7 @@ from swingflow_common.backtest.result import BacktestResult
 from swingflow_common.config import RiskSettings, StrategyConfig
 from swingflow_common.data import synthetic_universe
 from swingflow_common.data.dataset import Dataset
+from swingflow_common.messages import CandidateSignal, MlPrediction, MlPredictReply
 
 
 @pytest.fixture(scope="module")
@@ -133,3 +135,31 @@ def test_the_process_pool_gives_the_offers_of_one_process(universe: Dataset) -> 
     for column in ("ns", "sym", "setup", "total", "entry", "stop", "target", "atr", "scores"):
         assert np.array_equal(getattr(one.offers, column), getattr(two.offers, column))
     assert one.per_session == two.per_session
+
+
+class _ByRsi:
+    """A stand-in model: the probability falls with the bar's RSI (some signals pass
+    stage 3 strongly, some weakly, some not at all)."""
+
+    def predict(self, candidates: Sequence[CandidateSignal]) -> MlPredictReply:
+        def p(c: CandidateSignal) -> float:
+            rsi = c.features.get("rsi_14")
+            return 0.5 if rsi is None else min(0.95, max(0.05, 1.2 - rsi / 60.0))
+
+        return MlPredictReply(
+            model_version="test-rsi",
+            predictions=tuple(
+                MlPrediction(signal_id=c.id, probability=p(c), neutral=False) for c in candidates
+            ),
+        )
+
+
+def test_with_an_ml_scorer_the_fast_loop_gives_the_reference_result(universe: Dataset) -> None:
+    """The scorer path builds every candidate's message; its offers go to both loops."""
+    config = StrategyConfig.model_validate({"stage_minimums": {"ml_confidence": 0.3}})
+    ds = universe.select(sorted(universe.bars)[:6])
+    fast = run_pipeline_backtest(ds, config, scorer=_ByRsi())
+    ref = run_pipeline_backtest(ds, config, scorer=_ByRsi(), reference=True)
+    _same(fast, ref)
+    assert len(fast.trades) >= 10
+    assert fast.candidates > fast.confirmed
