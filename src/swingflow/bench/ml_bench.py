@@ -292,6 +292,7 @@ def run(console: Console) -> None:
     t2 = time.perf_counter()
     console.print(f"training: labels {t1 - t0:.1f} s, CV + final model {t2 - t1:.1f} s")
     model = dataclasses.replace(result.model, version="bench")
+    model.booster.set_param({"nthread": 1})  # as the service's model, loaded from its file
     candidates = sorted((c for c, _ in pairs.values()), key=lambda c: c.ts)[-BATCH:]
     payload = MlPredictRequest(candidates=tuple(candidates)).model_dump_json().encode()
     scorer = ModelScorer(model, config)
