@@ -94,15 +94,14 @@ def pipeline_part(console: Console) -> dict[str, Any]:
     row["within_budget"] = row["seconds"] <= PIPELINE_BUDGET_S
     one = run_child(WORKER, "pipeline1", str(PIPELINE_SYMBOLS), str(PIPELINE_BARS))
     row["one_process"] = one
-    table = Table("part", "symbols x bars", "seconds", "CPU s (workers)", "candidates",
-                  "simulate", "trades", "peak RSS MB (worker)", "load")  # fmt: skip
-    for name, r in (("pipeline", row), ("  one process", one)):
-        split = r["split_s"]
+    title = f"pipeline {row['symbols']} x {row['bars']}"
+    table = Table("run", "wall s", "CPU s", "of it workers", "simulate s", "trades",
+                  "peak RSS MB", "load", title=title)  # fmt: skip
+    for name, r in (("pool", row), ("1 process", one)):
         table.add_row(
-            name, f"{r['symbols']} x {r['bars']}", f"{r['seconds']:.2f}",
-            f"{r['total_cpu_s']:.2f} ({r['workers_cpu_s']:.2f})", f"{split['candidates']:.2f}",
-            f"{split['simulate']:.2f}", str(r["trades"]),
-            f"{r['peak_rss_mb']:.0f} ({r['worker_peak_rss_mb']:.0f})",
+            name, f"{r['seconds']:.2f}", f"{r['total_cpu_s']:.2f}", f"{r['workers_cpu_s']:.2f}",
+            f"{r['split_s']['simulate']:.2f}", str(r["trades"]),
+            f"{r['peak_rss_mb']:.0f}+{r['worker_peak_rss_mb']:.0f}",
             "/".join(f"{x:.1f}" for x in r["load_average_1m"]),
         )  # fmt: skip
     console.print(table)
