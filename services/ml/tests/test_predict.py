@@ -18,6 +18,7 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
 from swingflow_common import subjects
+from swingflow_common.bus import make_broker
 from swingflow_common.messages import (
     CandidateSignal,
     DeadLetter,
@@ -29,7 +30,8 @@ from swingflow_common.messages import (
 )
 from swingflow_common.testing import eventually
 from swingflow_ml.app import build_app
-from swingflow_ml.handlers import ERROR_HEADER
+from swingflow_ml.handlers import ERROR_HEADER, PredictResponder
+from swingflow_ml.scorer import ScorerSlot
 from swingflow_ml.settings import Settings
 
 TS = datetime(2024, 3, 1, tzinfo=UTC)
@@ -269,3 +271,46 @@ async def test_a_request_that_fails_to_score_costs_the_others_nothing(
     for answer, symbol in ((good, "AAPL"), (other, "MSFT"), (after, "IBM")):
         reply = MlPredictReply.model_validate_json(answer.data)
         assert [p.signal_id for p in reply.predictions] == [candidate(symbol).id]
+
+
+async def test_a_stopping_responder_answers_what_it_has_received_first(nats_url: str) -> None:
+    """Stopped while a batch is being answered and another request waits: both are
+    answered before `stop` returns, and nothing after it is taken."""
+    broker = make_broker(Settings(nats_url=nats_url), "ml")
+    await broker.connect()
+    responder = PredictResponder(broker, ScorerSlot(CountingScorer()), queue="ml-stop")
+    gate, entered = asyncio.Event(), asyncio.Event()
+    answer = responder.answer
+
+    async def held(messages: Sequence[Msg]) -> None:
+        entered.set()
+        await gate.wait()
+        await answer(messages)
+
+    responder.answer = held  # type: ignore[method-assign]
+    await responder.start()
+    client = await nats.connect(nats_url)
+    try:
+        first = asyncio.ensure_future(ask(client, request_of("AAPL")))
+        await asyncio.wait_for(entered.wait(), 5)
+        second = asyncio.ensure_future(ask(client, request_of("MSFT")))
+        await client.flush()
+        subscription = responder._subscription
+        assert subscription is not None
+        await eventually(lambda: subscription.pending_msgs == 1)  # received, waiting
+        stopping = asyncio.ensure_future(responder.stop())
+        await asyncio.sleep(0.1)
+        assert not stopping.done()  # it waits for the batch in hand
+        gate.set()
+        await asyncio.wait_for(stopping, 5)
+        replies = [MlPredictReply.model_validate_json((await f).data) for f in (first, second)]
+        with pytest.raises(nats.errors.NoRespondersError):
+            await ask(client, request_of("IBM"))  # no longer subscribed
+    finally:
+        await client.drain()
+        await broker.stop()
+
+    assert [r.predictions[0].signal_id for r in replies] == [
+        candidate("AAPL").id,
+        candidate("MSFT").id,
+    ]

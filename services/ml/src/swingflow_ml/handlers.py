@@ -46,6 +46,7 @@ SERVICE = "ml"
 ERROR_HEADER = "Nats-Service-Error"
 ERROR_CODE_HEADER = "Nats-Service-Error-Code"
 MAX_BATCH = 32  # requests scored together at most (32 x 64 candidates: ~2,000)
+STOP_GRACE = 10.0  # seconds a stopping replica gives the requests it has received
 
 log = logging.getLogger("swingflow.ml")
 
@@ -91,6 +92,8 @@ class PredictResponder:
         self.queue = queue
         self._subscription: Subscription | None = None
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._idle: asyncio.Future[Msg] | None = None  # waiting for a request, no batch held
 
     @property
     def connection(self) -> Client:
@@ -99,25 +102,34 @@ class PredictResponder:
 
     async def start(self) -> None:
         """Subscribe (the broker connected) and serve until `stop`."""
+        self._stopping = False
         self._subscription = await self.connection.subscribe(subjects.ML_PREDICT, queue=self.queue)
         self._task = asyncio.create_task(self._serve(self._subscription), name="ml.predict")
 
-    async def stop(self) -> None:
-        """Stop taking requests; the batch being answered is finished first."""
+    async def stop(self, grace: float = STOP_GRACE) -> None:
+        """Stop taking requests; those already received are answered first (within
+        `grace` seconds), so a replica that stops costs no caller a timeout."""
+        self._stopping = True
         subscription, self._subscription = self._subscription, None
         if subscription is not None:
             with contextlib.suppress(Exception):  # the connection may be closing already
                 await subscription.unsubscribe()
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if task is None:
+            return
+        if self._idle is not None and subscription is not None and not subscription.pending_msgs:
+            self._idle.cancel()  # nothing held, nothing waiting: no need to wait
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            await asyncio.wait_for(task, grace)  # cancelled when the grace runs out
 
     async def _serve(self, subscription: Subscription) -> None:
-        while True:
+        while not (self._stopping and not subscription.pending_msgs):
             try:
                 batch = await self._next_batch(subscription)
+            except asyncio.CancelledError:
+                if self._stopping:
+                    return
+                raise
             except nats.errors.ConnectionClosedError:
                 log.warning("ml.predict stops: the NATS connection is closed")
                 return
@@ -126,10 +138,13 @@ class PredictResponder:
             except Exception:  # never let one batch stop the service
                 log.exception("ml.predict batch failed", extra={"requests": len(batch)})
 
-    @staticmethod
-    async def _next_batch(subscription: Subscription) -> list[Msg]:
+    async def _next_batch(self, subscription: Subscription) -> list[Msg]:
         """The next request, and those already waiting behind it (at most `MAX_BATCH`)."""
-        batch = [await subscription.next_msg(timeout=None)]
+        self._idle = asyncio.ensure_future(subscription.next_msg(timeout=None))
+        try:
+            batch = [await self._idle]
+        finally:
+            self._idle = None
         while len(batch) < MAX_BATCH:
             if not subscription.pending_msgs:
                 await asyncio.sleep(0)  # the reader parses what the socket already holds
