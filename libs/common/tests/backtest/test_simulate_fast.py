@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from swingflow_common.backtest import judge_rows
 from swingflow_common.backtest.bars import BarIndex
 from swingflow_common.backtest.engine import (
     judge_period,
@@ -163,3 +164,19 @@ def test_with_an_ml_scorer_the_fast_loop_gives_the_reference_result(universe: Da
     _same(fast, ref)
     assert len(fast.trades) >= 10
     assert fast.candidates > fast.confirmed
+
+
+def test_windows_scored_in_several_batches_give_the_same_offers(
+    universe: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A short lookback makes one analysis window per bar; they are scored in batches."""
+    config = StrategyConfig(lookback_bars=300)
+    symbols = sorted(universe.bars)[2:6]  # two listing late, two with every bar
+    start = universe.dates[650]
+    whole = judge_history_rows(universe, config, symbols, start, workers=1)
+    monkeypatch.setattr(judge_rows, "MAX_WINDOWS", 7)
+    batched = judge_history_rows(universe, config, symbols, start, workers=1)
+    assert len(whole.offers) > 10
+    for column in ("ns", "sym", "setup", "total", "entry", "stop", "target", "atr", "scores"):
+        assert np.array_equal(getattr(whole.offers, column), getattr(batched.offers, column))
+    assert whole.per_session == batched.per_session

@@ -35,7 +35,7 @@ import os
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from functools import lru_cache
 
@@ -62,6 +62,7 @@ I64 = npt.NDArray[np.int64]
 # Below this many symbol-bars a process pool costs more to start than it saves.
 POOL_MIN_BARS = 200_000
 CHUNK = 64  # symbols scored together: numpy's per-call cost shared, memory bounded
+MAX_WINDOWS = 4096  # analysis windows held before they are scored
 Task = tuple[str, int, OHLCV, F64]  # symbol, first bar of the period, its bars, rs_rank
 
 
@@ -314,12 +315,19 @@ def judge_tasks(
     """Stages 1-4 with the neutral ML stage on `tasks` (numbered from `first`): each a
     symbol, the first bar of its period (earlier bars only warm indicators up), its bars
     and its rs_rank on each bar."""
-    windows = [
-        w
-        for k, (symbol, a, bars, ranks) in enumerate(tasks)
-        for w in _windows(first + k, symbol, bars, ranks, a, config, messages)
-    ]
-    return _score(windows, config)
+    parts: list[JudgedRows] = []
+    windows: list[_Window] = []
+    for k, (symbol, a, bars, ranks) in enumerate(tasks):
+        windows += _windows(first + k, symbol, bars, ranks, a, config, messages)
+        if len(windows) >= MAX_WINDOWS:  # a short lookback makes a window per bar
+            parts.append(_score(windows, config))
+            windows = []
+    parts.append(_score(windows, config))
+    if len(parts) == 1:
+        return parts[0]
+    columns = {f.name: np.concatenate([getattr(p, f.name) for p in parts])
+               for f in fields(JudgedRows) if f.name != "found"}  # fmt: skip
+    return JudgedRows(**columns, found=tuple(x for p in parts for x in p.found))
 
 
 @dataclass(frozen=True)
