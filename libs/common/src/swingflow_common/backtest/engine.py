@@ -6,10 +6,14 @@
    batch (`pipeline.score_batch`; no scorer -> the neutral stage, as in the signals
    service) and through `pipeline.evaluate`, exactly as the signals service judges them.
    Without a scorer, stages 1-4 run on arrays (`backtest.judge_rows`: the same stage
-   functions over many rows) and a signal's message is built, by `candidates_at` and
-   `evaluate`, only when the portfolio could take it.
-3. Portfolio: confirmed signals go through `portfolio.allocate` and `portfolio.on_bar`,
-   the paper-trading service's sizing and fill rules (`backtest.simulate`).
+   functions over many rows, symbols spread over worker processes) and the confirmed
+   signals are a table (`simulate.Offers`), no message built.
+3. Portfolio: the paper-trading service's sizing and fill rules, `portfolio.allocate` and
+   `portfolio.on_bar`, run by `backtest.simulate_fast` on a book of plain numbers.
+
+`reference=True` instead builds each taken signal's message (`candidates_at` +
+`evaluate`, checked against the array verdict) and runs `backtest.simulate` on the
+pydantic Book; the result is the same (tests compare them).
 
 A signal seen at a session's close fills at the next open (or, with `entry="close"`, at
 that close) with slippage (`risk.slippage_bps`, or `slippage_atr` x the signal's ATR per
