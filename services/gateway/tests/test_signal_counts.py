@@ -39,15 +39,32 @@ class Clock:
 
 
 class OpenedSessions:
-    """The real session factory, counting the sessions opened (one per count)."""
+    """The real session factory, counting the sessions opened (one per count) and the most
+    open at once."""
 
     def __init__(self, sessions: Sessions) -> None:
         self.sessions = sessions
         self.opened = 0
+        self.open_now = 0
+        self.peak = 0
 
-    def __call__(self) -> AsyncSession:
+    def __call__(self) -> Any:
         self.opened += 1
-        return self.sessions()
+        return Tracked(self, self.sessions())
+
+
+class Tracked:
+    def __init__(self, owner: OpenedSessions, session: AsyncSession) -> None:
+        self.owner, self.session = owner, session
+
+    async def __aenter__(self) -> AsyncSession:
+        self.owner.open_now += 1
+        self.owner.peak = max(self.owner.peak, self.owner.open_now)
+        return await self.session.__aenter__()
+
+    async def __aexit__(self, *exc: Any) -> None:
+        self.owner.open_now -= 1
+        await self.session.__aexit__(*exc)
 
 
 @pytest.fixture
@@ -122,6 +139,15 @@ async def test_requests_that_find_no_count_share_one(sessions: Sessions) -> None
     await seed_signal(sessions, candidate("AAPL", 1))
     assert await asyncio.gather(*(counts.count(ALL) for _ in range(5))) == [1] * 5
     assert opened.opened == 1
+
+
+async def test_no_more_than_two_counts_run_at_once(sessions: Sessions) -> None:
+    opened = OpenedSessions(sessions)
+    counts = counts_over(opened, Clock())
+    await seed_signal(sessions, candidate("AAPL", 1))
+    filters = [SignalFilter(symbol=s) for s in ("AAPL", "MSFT", "NVDA", "AMD", "INTC", "QCOM")]
+    assert await asyncio.gather(*(counts.count(f) for f in filters)) == [1, 0, 0, 0, 0, 0]
+    assert (opened.opened, opened.peak) == (6, signal_counts.MAX_COUNTING)
 
 
 async def test_the_least_recently_used_filter_is_dropped_first(sessions: Sessions) -> None:

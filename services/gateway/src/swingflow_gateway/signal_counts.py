@@ -12,7 +12,9 @@ count is kept and reused:
   counts stale the same way, but a filter is recounted at most once per `MIN_AGE_S`, so a
   burst of signals costs one recount per filter, not one per request;
 - only a filter never counted (or evicted: `MAX_FILTERS` are kept, least recently used
-  first out) makes its request wait for the count; concurrent requests share that count.
+  first out) makes its request wait for the count; concurrent requests share that count;
+- at most `MAX_COUNTING` counts run at once, so a message that makes many filters stale
+  does not start as many table scans together.
 
 So `total` may be behind the stored rows by up to `TTL_S` seconds plus one count. Hand-
 written rather than a caching library: the kept-while-recounting behaviour, one count
@@ -40,6 +42,7 @@ log = logging.getLogger(__name__)
 TTL_S = 5.0
 MIN_AGE_S = 1.0
 MAX_FILTERS = 256
+MAX_COUNTING = 2
 OnMessage: TypeAlias = Callable[[str, bytes], object]  # a NATS handler: (subject, data)
 SIGNAL_SUBJECTS = "signals."  # the prefix of every subject that announces a signal
 
@@ -70,6 +73,7 @@ class SignalCounts:
         self._clock = clock
         self._kept: OrderedDict[SignalFilter, _Kept] = OrderedDict()
         self._counting: dict[SignalFilter, asyncio.Task[int]] = {}
+        self._slots = asyncio.Semaphore(MAX_COUNTING)
         self.generation = 0  # bumped by `invalidate`
 
     def invalidate(self) -> None:
@@ -125,9 +129,10 @@ class SignalCounts:
             log.warning("counting signals failed: %r", task.exception())
 
     async def _count_now(self, where: SignalFilter) -> int:
-        began, generation = self._clock(), self.generation
-        async with self._sessions() as session:
-            count = await repository.count_signals(session, where)
+        async with self._slots:
+            began, generation = self._clock(), self.generation
+            async with self._sessions() as session:
+                count = await repository.count_signals(session, where)
         self._keep(where, _Kept(count, began, generation))
         return count
 
