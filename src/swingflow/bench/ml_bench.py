@@ -75,26 +75,38 @@ def _timed(fn: Any, repeats: int = REPEATS) -> list[float]:
 def _with_cpu(fn: Any, repeats: int = REPEATS) -> dict[str, Any]:
     """Wall-clock figures of `fn`, its median CPU time (what the shared machine's load
     inflates less), and the collections the runs met, by generation."""
-    collections = [0, 0, 0]
+    return _interleaved({"fn": fn}, repeats)["fn"]
+
+
+def _interleaved(fns: dict[str, Any], repeats: int = REPEATS) -> dict[str, dict[str, Any]]:
+    """`_with_cpu` of each of `fns`, run in turn, one run of each per round: a load that
+    changes during the measurement weighs on each alike."""
+    collections = {name: [0, 0, 0] for name in fns}
+    running: list[str] = []
 
     def count(phase: str, info: dict[str, int]) -> None:
-        if phase == "start":
-            collections[info["generation"]] += 1
+        if phase == "start" and running:
+            collections[running[0]][info["generation"]] += 1
 
-    cpu: list[float] = []
-
-    def run() -> None:
-        c0 = time.process_time()
-        fn()
-        cpu.append(time.process_time() - c0)
-
+    wall: dict[str, list[float]] = {name: [] for name in fns}
+    cpu: dict[str, list[float]] = {name: [] for name in fns}
     gc.callbacks.append(count)
     try:
-        wall = _timed(run, repeats)
+        for _ in range(repeats):
+            for name, fn in fns.items():
+                running[:] = [name]
+                t0, c0 = time.perf_counter(), time.process_time()
+                fn()
+                cpu[name].append(time.process_time() - c0)
+                wall[name].append(time.perf_counter() - t0)
+                running.clear()
     finally:
         gc.callbacks.remove(count)
-    return {**_ms(wall), "cpu_median_ms": statistics.median(cpu) * 1e3,
-            "gc_collections_by_generation": collections}  # fmt: skip
+    return {
+        name: {**_ms(wall[name]), "cpu_median_ms": statistics.median(cpu[name]) * 1e3,
+               "gc_collections_by_generation": collections[name]}
+        for name in fns
+    }  # fmt: skip
 
 
 def _inside(scorer: Any, payload: bytes) -> dict[str, Any]:
@@ -145,8 +157,9 @@ def _inside(scorer: Any, payload: bytes) -> dict[str, Any]:
     scorer.reply(cands, x, probability, contrib, top)  # warm the validated path
     assert handle() == handle_objects()  # the same bytes on the wire
     freeze_startup_heap()  # as the service does once started
+    handlers = _interleaved({"now": handle, "reply_objects": handle_objects})
     return {
-        "handler": _with_cpu(handle),
+        "handler": handlers["now"],
         "parts": {
             "decode_request": _with_cpu(lambda: MlPredictRequest.model_validate_json(payload)),
             "decode_request_generic": _with_cpu(lambda: decode(payload)),
@@ -160,7 +173,7 @@ def _inside(scorer: Any, payload: bytes) -> dict[str, Any]:
             "predict_json_total": _with_cpu(lambda: scorer.predict_json(cands)),
         },
         "before": {
-            "handler_reply_objects": _with_cpu(handle_objects),
+            "handler_reply_objects": handlers["reply_objects"],  # interleaved with "handler"
             "reply_objects_and_encode": _with_cpu(
                 lambda: scorer.reply(cands, x, probability, contrib, top)
                 .model_dump_json().encode()
