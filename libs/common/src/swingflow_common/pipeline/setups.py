@@ -131,9 +131,25 @@ def _prior(f: FeatureArrays, key: str, idx: Index | int, width: int, reduce: np.
     if arr is None:
         return np.full(idx.shape[0], np.nan)
     padded = np.concatenate([np.full(width, np.nan), np.asarray(arr, dtype=np.float64)])
-    windows = np.lib.stride_tricks.sliding_window_view(padded, width)  # row i: bars i-w..i-1
-    rows = np.clip(idx, 0, windows.shape[0] - 1)
-    out: Rows = reduce.reduce(windows[rows], axis=1)
+    rows = np.clip(idx, 0, padded.shape[0] - width)  # row i: bars i-w..i-1, padded[i : i+w]
+    # the window's values folded one shift at a time, without gathering every window: the
+    # extreme of a set is one value whatever the order, but for a tie of 0.0 and -0.0,
+    # whose sign the order decides; with a -0.0 in the data, rows whose extreme is a zero
+    # are reduced window by window as before
+    n = rows.shape[0]
+    if n and int(rows[-1]) - int(rows[0]) == n - 1 and bool((rows[1:] > rows[:-1]).all()):
+        lo = int(rows[0])  # consecutive rows (a whole history): shifted views, no gathers
+        out: Rows = padded[lo : lo + n]
+        for k in range(1, width):
+            out = reduce(out, padded[lo + k : lo + k + n])
+    else:
+        out = padded[rows]
+        for k in range(1, width):
+            out = reduce(out, padded[rows + k])
+    if (np.signbit(padded) & (padded == 0.0)).any():
+        zero = np.flatnonzero(out == 0.0)
+        windows = np.lib.stride_tricks.sliding_window_view(padded, width)
+        out[zero] = reduce.reduce(windows[rows[zero]], axis=1)
     return out
 
 
