@@ -413,6 +413,7 @@ def _spans(
 
 
 _TASKS: list[Task] = []  # what forked workers read (inherited, never sent)
+_POOL_LOCK = threading.Lock()
 
 
 def _judge_chunk(lo: int, hi: int, config_json: str) -> JudgedRows:
@@ -458,8 +459,8 @@ def judge_history_rows(
     n = default_workers() if total_bars >= POOL_MIN_BARS else 1
     if workers is not None:
         n = workers
-    if messages:
-        n = 1  # the messages' windows stay in this process
+    if messages or "fork" not in multiprocessing.get_all_start_methods():
+        n = 1  # the messages' windows stay in this process; no fork, no pool
     if n <= 1:
         results = [judge_tasks(tasks[lo : lo + CHUNK], lo, config, messages=messages)
                    for lo in range(0, len(tasks), CHUNK)]  # fmt: skip
@@ -476,11 +477,17 @@ def _pooled(tasks: list[Task], config: StrategyConfig, workers: int) -> list[Jud
     each symbol's result arrays come back, by multiprocessing's own transport between
     this process and its children. `default_workers` keeps a threaded caller in-process.
     """
-    global _TASKS
     # a few chunks per worker (balance), none above CHUNK symbols
     size = max(1, min(CHUNK, math.ceil(len(tasks) / (workers * 8))))
     bounds = [(lo, min(lo + size, len(tasks))) for lo in range(0, len(tasks), size)]
-    blob = config.model_dump_json()
+    with _POOL_LOCK:  # `_TASKS` is this process's: one pool at a time
+        return _fork_pool(tasks, bounds, config.model_dump_json(), workers)
+
+
+def _fork_pool(
+    tasks: list[Task], bounds: list[tuple[int, int]], blob: str, workers: int
+) -> list[JudgedRows]:
+    global _TASKS
     _TASKS = tasks
     # the inherited objects stay out of the children's collections (fewer pages copied);
     # a caller that froze its own heap keeps it frozen
