@@ -97,7 +97,7 @@ def pipeline_part(console: Console) -> dict[str, Any]:
     title = f"pipeline {row['symbols']} x {row['bars']}"
     table = Table("run", "wall s", "CPU s", "of it workers", "simulate s", "trades",
                   "peak RSS MB", "load", title=title)  # fmt: skip
-    for name, r in (("pool", row), ("1 process", one)):
+    for name, r in (("pool", row), ("single", one)):
         table.add_row(
             name, f"{r['seconds']:.2f}", f"{r['total_cpu_s']:.2f}", f"{r['workers_cpu_s']:.2f}",
             f"{r['split_s']['simulate']:.2f}", str(r["trades"]),
