@@ -15,6 +15,7 @@ from swingflow_common.db.portfolio_repository import (
     close_trades,
     list_trades,
     lock_book,
+    lock_book_at,
     open_trades,
     read_book,
     save_book,
@@ -41,6 +42,27 @@ async def test_the_first_lock_creates_the_book_and_later_ones_restore_it(
 
     assert again == book
     assert again.pending[0].allocation.symbol == "AAPL"
+
+
+async def test_a_known_book_is_used_only_while_nobody_else_has_written(
+    db_sessions: Sessions,
+) -> None:
+    async with db_sessions.begin() as session:
+        version, book = await lock_book_at(session, Book.open(100_000))
+        book, _ = allocate(signal(), book, risk())
+        await save_book(session, book)
+    mine = book.model_copy(update={"cash": -1.0})  # what this writer holds: not re-read
+    async with db_sessions.begin() as session:
+        version, got = await lock_book_at(session, Book.open(1.0), known=(version, mine))
+    assert got is mine
+
+    async with db_sessions.begin() as session:  # another writer commits meanwhile
+        other = await lock_book(session, Book.open(1.0))
+        await save_book(session, other.model_copy(update={"cash": 5.0}))
+    async with db_sessions.begin() as session:
+        later, got = await lock_book_at(session, Book.open(1.0), known=(version, mine))
+    assert later == version + 2
+    assert got.cash == 5.0  # read again: the stored book, not the known one
 
 
 async def test_racing_writers_never_lose_an_update(database_url: str) -> None:

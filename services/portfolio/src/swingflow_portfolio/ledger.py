@@ -75,6 +75,9 @@ class Ledger:
         self.risk = risk
         self.book_id = book_id
         self._lock = asyncio.Lock()
+        # (version, book) after this process's last commit: the next transaction skips
+        # reading and parsing the stored book when no other copy has written since
+        self._known: tuple[int, Book] | None = None
 
     @property
     def initial(self) -> Book:
@@ -100,23 +103,26 @@ class Ledger:
         redelivered) or met earlier in the same batch."""
         start = time.perf_counter()
         decided: list[tuple[Allocation | Rejection | None, AllocationRow | None]] = []
-        async with self._lock, self.sessions.begin() as session:
-            book = await store.lock_book(session, self.initial, self.book_id)
-            stored = await repository.get_allocations(session, [s.id for s, _ in signals])
-            seen: set[str] = set()
-            changed = False
-            for signal, _ in signals:
-                if signal.id in stored or signal.id in seen:
-                    decided.append((None, stored.get(signal.id)))
-                    continue
-                seen.add(signal.id)
-                book, made = allocate(signal, book, self.risk, ts_event=utcnow())
-                if isinstance(made, Allocation):
-                    await repository.save_allocation(session, made)
-                    changed = True
-                decided.append((made, None))
-            if changed:
-                await store.save_book(session, book, self.book_id)
+        async with self._lock:
+            async with self.sessions.begin() as session:
+                version, book = await store.lock_book_at(session, self.initial, self.book_id,
+                                                         self._known)  # fmt: skip
+                stored = await repository.get_allocations(session, [s.id for s, _ in signals])
+                seen: set[str] = set()
+                changed = False
+                for signal, _ in signals:
+                    if signal.id in stored or signal.id in seen:
+                        decided.append((None, stored.get(signal.id)))
+                        continue
+                    seen.add(signal.id)
+                    book, made = allocate(signal, book, self.risk, ts_event=utcnow())
+                    if isinstance(made, Allocation):
+                        await repository.save_allocation(session, made)
+                        changed = True
+                    decided.append((made, None))
+                if changed:
+                    await store.save_book(session, book, self.book_id)
+            self._known = (version, book)  # committed
         metrics.ALLOCATION_SECONDS.observe(time.perf_counter() - start)
         out: list[Allocation | Rejection | None] = []
         for (signal, redelivered), (decision, row) in zip(signals, decided, strict=True):
@@ -156,24 +162,27 @@ class Ledger:
         """Apply bars to the book and store what they did (not yet announced)."""
         start = time.perf_counter()
         fills: list[Fill] = []
-        async with self._lock, self.sessions.begin() as session:
-            book = await store.lock_book(session, self.initial, self.book_id)
-            seen = dict(book.last_bar)
-            stale = [b for b in bars if b.symbol in seen and b.ts <= seen[b.symbol]]
-            ts_done = None
-            for bar in sorted(bars, key=lambda b: (b.ts, b.symbol)):
-                if ts_done is not None and bar.ts != ts_done:
+        async with self._lock:
+            async with self.sessions.begin() as session:
+                version, book = await store.lock_book_at(session, self.initial, self.book_id,
+                                                         self._known)  # fmt: skip
+                seen = dict(book.last_bar)
+                stale = [b for b in bars if b.symbol in seen and b.ts <= seen[b.symbol]]
+                ts_done = None
+                for bar in sorted(bars, key=lambda b: (b.ts, b.symbol)):
+                    if ts_done is not None and bar.ts != ts_done:
+                        await store.save_snapshot(session, book, ts_done)
+                    outcome = on_bar(book, bar, self.risk)
+                    await self._store(session, outcome)
+                    fills.extend(outcome.fills)
+                    book, ts_done = outcome.book, bar.ts
+                if ts_done is not None:
                     await store.save_snapshot(session, book, ts_done)
-                outcome = on_bar(book, bar, self.risk)
-                await self._store(session, outcome)
-                fills.extend(outcome.fills)
-                book, ts_done = outcome.book, bar.ts
-            if ts_done is not None:
-                await store.save_snapshot(session, book, ts_done)
-            await store.save_book(session, book, self.book_id)
-            if redelivered and stale:  # announced before? the server drops what was
-                old = await store.fills_at(session, [(b.symbol, b.ts) for b in stale])
-                fills = [*map(fill_of, old), *fills]
+                await store.save_book(session, book, self.book_id)
+                if redelivered and stale:  # announced before? the server drops what was
+                    old = await store.fills_at(session, [(b.symbol, b.ts) for b in stale])
+                    fills = [*map(fill_of, old), *fills]
+            self._known = (version, book)  # committed
         metrics.BAR_BATCH_SECONDS.observe(time.perf_counter() - start)
         metrics.export(book)
         return BarsApplied(fills, book)

@@ -46,15 +46,17 @@ _POSITION_COLUMNS = ("quantity", "avg_price", "last_price", "stop", "target", "o
 _SNAPSHOT_COLUMNS = ("cash", "equity", "positions_value", "drawdown", "positions")
 
 
-async def _bump(session: AsyncSession, book_id: str) -> bool:
+async def _bump(session: AsyncSession, book_id: str) -> int | None:
+    """Lock the row by adding one to its version; the new version, None without a row."""
     stmt = (
         sa.update(PortfolioBookRow)
         .where(PortfolioBookRow.id == book_id)
         .values(version=PortfolioBookRow.version + 1)
+        .returning(PortfolioBookRow.version)
         .execution_options(synchronize_session=False)
     )
-    result = await session.execute(stmt)
-    return bool(getattr(result, "rowcount", 0))
+    version: int | None = (await session.execute(stmt)).scalar_one_or_none()
+    return version
 
 
 def _book_row(book: Book, book_id: str) -> dict[str, Any]:
@@ -69,11 +71,28 @@ def _book_row(book: Book, book_id: str) -> dict[str, Any]:
 
 async def lock_book(session: AsyncSession, initial: Book, book_id: str = BOOK_ID) -> Book:
     """The stored book, locked until the transaction ends; `initial` the first time."""
-    if not await _bump(session, book_id):
+    return (await lock_book_at(session, initial, book_id))[1]
+
+
+async def lock_book_at(
+    session: AsyncSession,
+    initial: Book,
+    book_id: str = BOOK_ID,
+    known: tuple[int, Book] | None = None,
+) -> tuple[int, Book]:
+    """`lock_book`, with the row's version once locked. `known`: (version, book) as the
+    caller's last committed transaction left them; when nobody has written since (the
+    version is one more), that book is the stored one and is not read and parsed again."""
+    version = await _bump(session, book_id)
+    if version is None:
         await _upsert(session, PortfolioBookRow, [{**_book_row(initial, book_id), "version": 0}])
-        await _bump(session, book_id)
+        version = await _bump(session, book_id)
+        if version is None:
+            raise RuntimeError(f"book {book_id!r} was not created")
+    if known is not None and version == known[0] + 1:
+        return version, known[1]
     query = sa.select(PortfolioBookRow.state).where(PortfolioBookRow.id == book_id)
-    return Book.model_validate(await session.scalar(query))
+    return version, Book.model_validate(await session.scalar(query))
 
 
 async def read_book(session: AsyncSession, book_id: str = BOOK_ID) -> Book | None:
