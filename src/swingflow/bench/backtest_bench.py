@@ -2,17 +2,15 @@
 
 Pipeline part: `run_pipeline_backtest` on 1,000 synthetic symbols x 2,520 bars (10 years),
 default config, budget 10 s. The time is split by the engine's progress stages:
-candidates (stages 1-4 over the whole history, on the worker processes), evaluate (the
-offers' bookkeeping) and simulate (sizing, fills, marking), plus the result's metrics.
-Data generation and the numba warm-up are outside the timing. Runs in a child process so
-its peak memory is its own; it is run twice, with the default worker processes and with
-one (`workers=1`, every CPU second in one process: the figure to compare across runs on a
-shared machine). CPU time is this process's plus its workers' (`cpu_s`, `workers_cpu_s`);
-the load average beside it says how much of the machine the run had.
+candidates (stages 1-4 over the whole history), evaluate (the offers' bookkeeping) and
+simulate (sizing, fills, marking), plus the result's metrics. Data generation and the
+numba warm-up are outside the timing. Runs once, in a child process so its peak memory
+is its own. Everything runs in that one process, so its CPU time (`cpu_s`) is the figure
+to compare across runs on a shared machine; the load average beside it says how much of
+the machine the run had.
 
     python -m swingflow.bench backtest                          # every part
     python -m swingflow.bench.backtest_bench pipeline 100 2520  # one part, scaled, JSON out
-    python -m swingflow.bench.backtest_bench pipeline1 100 2520 # the same in one process
 """
 
 from __future__ import annotations
@@ -35,12 +33,7 @@ PIPELINE_SYMBOLS, PIPELINE_BARS = 1000, 2520
 PIPELINE_BUDGET_S = 10.0
 
 
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def measure_pipeline(symbols: int, bars: int, workers: int | None = None) -> dict[str, Any]:
+def measure_pipeline(symbols: int, bars: int) -> dict[str, Any]:
     """Time one pipeline backtest of `symbols` x `bars` synthetic bars, split by stage."""
     from swingflow_common.backtest.engine import run_pipeline_backtest
     from swingflow_common.config import StrategyConfig
@@ -55,9 +48,9 @@ def measure_pipeline(symbols: int, bars: int, workers: int | None = None) -> dic
         marks.setdefault(stage, time.perf_counter())
 
     load_before = os.getloadavg()[0]
-    t0, c0, w0 = time.perf_counter(), time.process_time(), _children_cpu()
-    result = run_pipeline_backtest(data, config, progress=progress, workers=workers)
-    t1, c1, w1 = time.perf_counter(), time.process_time(), _children_cpu()
+    t0, c0 = time.perf_counter(), time.process_time()
+    result = run_pipeline_backtest(data, config, progress=progress)
+    t1, c1 = time.perf_counter(), time.process_time()
     order = ["candidates", "evaluate", "simulate"]
     starts = [marks.get(s, t1) for s in order] + [t1]
     split = {s: round(starts[i + 1] - starts[i], 3) for i, s in enumerate(order)}
@@ -67,24 +60,13 @@ def measure_pipeline(symbols: int, bars: int, workers: int | None = None) -> dic
         "bars": bars,
         "seconds": round(t1 - t0, 3),
         "cpu_s": round(c1 - c0, 3),  # this process's CPU: steadier than wall on a shared box
-        "workers_cpu_s": round(w1 - w0, 3),  # the worker processes' CPU
-        "total_cpu_s": round(c1 - c0 + w1 - w0, 3),
-        "workers": "default" if workers is None else workers,
         "load_average_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "split_s": split,
         "candidates": result.candidates,
         "confirmed": result.confirmed,
         "trades": len(result.trades),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "worker_peak_rss_mb": round(
-            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1
-        ),
     }
-
-
-def measure_pipeline_one(symbols: int, bars: int) -> dict[str, Any]:
-    """`measure_pipeline` with stages 1-4 in this one process."""
-    return measure_pipeline(symbols, bars, workers=1)
 
 
 def pipeline_part(console: Console) -> dict[str, Any]:
@@ -92,24 +74,20 @@ def pipeline_part(console: Console) -> dict[str, Any]:
     row = run_child(WORKER, "pipeline", str(PIPELINE_SYMBOLS), str(PIPELINE_BARS))
     row["budget_s"] = PIPELINE_BUDGET_S
     row["within_budget"] = row["seconds"] <= PIPELINE_BUDGET_S
-    one = run_child(WORKER, "pipeline1", str(PIPELINE_SYMBOLS), str(PIPELINE_BARS))
-    row["one_process"] = one
     title = f"pipeline {row['symbols']} x {row['bars']}"
-    table = Table("run", "wall s", "CPU s", "of it workers", "simulate s", "trades",
+    table = Table("wall s", "CPU s", "candidates s", "evaluate s", "simulate s", "trades",
                   "peak RSS MB", "load", title=title)  # fmt: skip
-    for name, r in (("pool", row), ("single", one)):
-        table.add_row(
-            name, f"{r['seconds']:.2f}", f"{r['total_cpu_s']:.2f}", f"{r['workers_cpu_s']:.2f}",
-            f"{r['split_s']['simulate']:.2f}", str(r["trades"]),
-            f"{r['peak_rss_mb']:.0f}+{r['worker_peak_rss_mb']:.0f}",
-            "/".join(f"{x:.1f}" for x in r["load_average_1m"]),
-        )  # fmt: skip
+    split = row["split_s"]
+    table.add_row(
+        f"{row['seconds']:.2f}", f"{row['cpu_s']:.2f}", f"{split['candidates']:.2f}",
+        f"{split['evaluate']:.2f}", f"{split['simulate']:.2f}", str(row["trades"]),
+        f"{row['peak_rss_mb']:.0f}", "/".join(f"{x:.1f}" for x in row["load_average_1m"]),
+    )  # fmt: skip
     console.print(table)
     verdict = "within" if row["within_budget"] else "OVER"
     console.print(
-        f"pipeline backtest {row['seconds']:.1f} s, {row['total_cpu_s']:.1f} s of CPU "
-        f"({verdict} the 10 s budget); one process {one['seconds']:.1f} s, "
-        f"{one['total_cpu_s']:.1f} s of CPU"
+        f"pipeline backtest {row['seconds']:.1f} s, {row['cpu_s']:.1f} s of CPU "
+        f"({verdict} the 10 s budget)"
     )
     return row
 
@@ -126,7 +104,6 @@ def run(console: Console) -> None:
 
 WORKERS: dict[str, Callable[[int, int], dict[str, Any]]] = {
     "pipeline": measure_pipeline,
-    "pipeline1": measure_pipeline_one,
 }
 
 if __name__ == "__main__":

@@ -127,17 +127,6 @@ def test_a_part_of_the_period_from_other_cash_matches_too(universe: Dataset) -> 
     assert fast_eq == ref_eq
 
 
-def test_the_process_pool_gives_the_offers_of_one_process(universe: Dataset) -> None:
-    config = StrategyConfig()
-    symbols = sorted(universe.bars)
-    one = judge_history_rows(universe, config, symbols, workers=1)
-    two = judge_history_rows(universe, config, symbols, workers=2)
-    assert len(one.offers) > 50
-    for column in ("ns", "sym", "setup", "total", "entry", "stop", "target", "atr", "scores"):
-        assert np.array_equal(getattr(one.offers, column), getattr(two.offers, column))
-    assert one.per_session == two.per_session
-
-
 class _ByRsi:
     """A stand-in model: the probability falls with the bar's RSI (some signals pass
     stage 3 strongly, some weakly, some not at all)."""
@@ -173,9 +162,9 @@ def test_windows_scored_in_several_batches_give_the_same_offers(
     config = StrategyConfig(lookback_bars=300)
     symbols = sorted(universe.bars)[2:6]  # two listing late, two with every bar
     start = universe.dates[650]
-    whole = judge_history_rows(universe, config, symbols, start, workers=1)
+    whole = judge_history_rows(universe, config, symbols, start)
     monkeypatch.setattr(judge_rows, "MAX_WINDOWS", 7)
-    batched = judge_history_rows(universe, config, symbols, start, workers=1)
+    batched = judge_history_rows(universe, config, symbols, start)
     assert len(whole.offers) > 10
     for column in ("ns", "sym", "setup", "total", "entry", "stop", "target", "atr", "scores"):
         assert np.array_equal(getattr(whole.offers, column), getattr(batched.offers, column))

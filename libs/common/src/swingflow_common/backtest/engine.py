@@ -6,8 +6,8 @@
    batch (`pipeline.score_batch`; no scorer -> the neutral stage, as in the signals
    service) and through `pipeline.evaluate`, exactly as the signals service judges them.
    Without a scorer, stages 1-4 run on arrays (`backtest.judge_rows`: the same stage
-   functions over many rows, symbols spread over worker processes) and the confirmed
-   signals are a table (`simulate.Offers`), no message built.
+   functions over many rows) and the confirmed signals are a table (`simulate.Offers`),
+   no message built.
 3. Portfolio: the paper-trading service's sizing and fill rules, `portfolio.allocate` and
    `portfolio.on_bar`, run by `backtest.simulate_fast` on a book of plain numbers.
 
@@ -148,12 +148,11 @@ def judge_period(
     progress: Progress | None = None,
     *,
     messages: bool = False,
-    workers: int | None = None,
 ) -> Judged:
     """Stages 1-4 on the bars of `sessions` (earlier bars only warm indicators up).
 
-    Without a scorer, on arrays (`judge_rows`; `workers` processes, see there), and
-    `messages=True` keeps what each offer's ConfirmedSignal is built from.
+    Without a scorer, on arrays (`judge_rows`), and `messages=True` keeps what each
+    offer's ConfirmedSignal is built from.
     """
     report = progress or no_progress
     report("candidates", 0, 1)
@@ -162,9 +161,7 @@ def judge_period(
         candidates = candidates_over_history(dataset, config, symbols, first, last)
         report("candidates", 1, 1)
         return judge(candidates, config, scorer, report)
-    rows = judge_history_rows(
-        dataset, config, symbols, first, last, messages=messages, workers=workers
-    )
+    rows = judge_history_rows(dataset, config, symbols, first, last, messages=messages)
     report("candidates", 1, 1)
     total = sum(rows.per_session.values())
     report("evaluate", total, total)
@@ -280,7 +277,6 @@ def run_pipeline_backtest(
     run_id: str | None = None,
     scorer: MlScorer | None = None,
     progress: Progress | None = None,
-    workers: int | None = None,
     reference: bool = False,
 ) -> BacktestResult:
     """Backtest the four-stage pipeline of `config` on `dataset` between `start` and `end`
@@ -288,9 +284,8 @@ def run_pipeline_backtest(
 
     `symbols` limits what is traded (every symbol still counts in relative strength);
     `slippage_atr` replaces `risk.slippage_bps` by that fraction of the signal's ATR.
-    `workers` caps the processes stages 1-4 use (`judge_rows`); `reference=True` takes
-    the services' message path throughout (one process, every taken signal's message
-    built and checked, the pydantic Book): slower, the same result (tests compare them).
+    `reference=True` takes the services' message path throughout (every taken signal's
+    message built and checked, the pydantic Book): slower, the same result (tests compare them).
     Progress stages: "candidates", "evaluate", "simulate". Deterministic: the same inputs
     give the same trades, equity and metrics (and, without `run_id`, the same id).
     """
@@ -299,7 +294,7 @@ def run_pipeline_backtest(
     wanted = resolve_symbols(dataset, symbols)
     sessions = sessions_of(dataset, wanted, start, end)
     judged = judge_period(dataset, config, wanted, sessions, scorer, progress,
-                          messages=reference, workers=workers)  # fmt: skip
+                          messages=reference)  # fmt: skip
     sim, equity = simulate_period(
         dataset, wanted, sessions, judged, config.risk,
         entry=entry, slippage_atr=slippage_atr, progress=progress, reference=reference,

@@ -14,12 +14,10 @@ no Python object per signal.
 and setups, keeping the rows a setup holds on with the inputs stages 2-4 read there; then
 stages 2-4 and integration on the rows of up to `CHUNK` symbols at once (each row's
 scores depend on that row alone, so batching changes no float and pays numpy's per-call
-cost once per batch). It takes and gives plain arrays, so a process pool can run it:
-`judge_history_rows` spreads the symbols over `workers` forked processes and puts the
-results back in symbol order (the same offers whatever the pool did). With
-`messages=True` (the reference path, in this process) each confirmed row also keeps the
-feature row it was found on, and `Offers.signal` builds its `ConfirmedSignal` by the
-services' own `candidates_at` + `evaluate`, checked against the array verdict.
+cost once per batch). `judge_history_rows` runs it in the calling process on `CHUNK`
+symbols at a time. With `messages=True` (the reference path) each confirmed row also
+keeps the feature row it was found on, and `Offers.signal` builds its `ConfirmedSignal`
+by the services' own `candidates_at` + `evaluate`, checked against the array verdict.
 
 The analysis windows, candidate filter (a known positive ATR and close), `rs_rank` and
 funnel counts are those of `pipeline.history.candidates_over_history`; a test holds the
@@ -28,13 +26,8 @@ offers equal to `engine.judge` on the candidates it gives.
 
 from __future__ import annotations
 
-import gc
 import math
-import multiprocessing
-import os
-import threading
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -59,8 +52,6 @@ from swingflow_common.pipeline.setups import SetupScan, scan_setups
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
-# Below this many symbol-bars a process pool costs more to start than it saves.
-POOL_MIN_BARS = 200_000
 CHUNK = 64  # symbols scored together: numpy's per-call cost shared, memory bounded
 MAX_WINDOWS = 4096  # analysis windows held before they are scored
 Task = tuple[str, int, OHLCV, F64]  # symbol, first bar of the period, its bars, rs_rank
@@ -412,24 +403,6 @@ def _spans(
             yield symbol, a, b
 
 
-_TASKS: list[Task] = []  # what forked workers read (inherited, never sent)
-_POOL_LOCK = threading.Lock()
-
-
-def _judge_chunk(lo: int, hi: int, config_json: str) -> JudgedRows:
-    """Tasks lo..hi of `_TASKS`: what a pool worker runs."""
-    return judge_tasks(_TASKS[lo:hi], lo, StrategyConfig.model_validate_json(config_json))
-
-
-def default_workers() -> int:
-    """The processes stages 1-4 use by default: the CPUs this process may run on, but
-    one while other threads run (forking a threaded process can deadlock the child: the
-    gateway runs backtests in threads)."""
-    if threading.active_count() > 1:
-        return 1
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
 def judge_history_rows(
     dataset: Dataset,
     config: StrategyConfig,
@@ -438,14 +411,13 @@ def judge_history_rows(
     end: DateLike | None = None,
     *,
     messages: bool = False,
-    workers: int | None = None,
 ) -> RowsJudged:
     """Stages 1-4 with the neutral ML stage on the bars of `symbols` in [start, end].
 
     `messages=True` keeps what building each signal's message takes (`Offers.signal`).
-    `workers` processes share the symbols (default: `default_workers()`, or one below
-    `POOL_MIN_BARS` symbol-bars; always one with `messages`); the result does not depend
-    on it.
+    Runs in this process: a pool of forked workers was tried and removed (its results
+    came back through multiprocessing, which pickles, and it gained nothing on a loaded
+    2-core machine).
     """
     ranks = rs_ranks(dataset)
     spans = list(_spans(dataset, symbols, start, end))
@@ -455,50 +427,6 @@ def judge_history_rows(
         bars = OHLCV.from_frame(frame).head(b)
         rank_values = ranks[symbol].reindex(frame.index[:b]).to_numpy(np.float64)
         tasks.append((symbol, a, bars, rank_values))
-    total_bars = sum(b - a for _, a, b in spans)
-    n = default_workers() if total_bars >= POOL_MIN_BARS else 1
-    if workers is not None:
-        n = workers
-    if messages or "fork" not in multiprocessing.get_all_start_methods():
-        n = 1  # the messages' windows stay in this process; no fork, no pool
-    if n <= 1:
-        results = [judge_tasks(tasks[lo : lo + CHUNK], lo, config, messages=messages)
-                   for lo in range(0, len(tasks), CHUNK)]  # fmt: skip
-    else:
-        results = _pooled(tasks, config, n)
+    results = [judge_tasks(tasks[lo : lo + CHUNK], lo, config, messages=messages)
+               for lo in range(0, len(tasks), CHUNK)]  # fmt: skip
     return _offers([s for s, _, _ in spans], results, config, messages)
-
-
-def _pooled(tasks: list[Task], config: StrategyConfig, workers: int) -> list[JudgedRows]:
-    """`judge_tasks` on every task over `workers` processes, results in task order.
-
-    The workers are forked (a spawned one would pay ~2 s of imports and re-run the
-    caller's main module): they inherit the tasks, and only chunk bounds go to them and
-    each symbol's result arrays come back, by multiprocessing's own transport between
-    this process and its children. `default_workers` keeps a threaded caller in-process.
-    """
-    # a few chunks per worker (balance), none above CHUNK symbols
-    size = max(1, min(CHUNK, math.ceil(len(tasks) / (workers * 8))))
-    bounds = [(lo, min(lo + size, len(tasks))) for lo in range(0, len(tasks), size)]
-    with _POOL_LOCK:  # `_TASKS` is this process's: one pool at a time
-        return _fork_pool(tasks, bounds, config.model_dump_json(), workers)
-
-
-def _fork_pool(
-    tasks: list[Task], bounds: list[tuple[int, int]], blob: str, workers: int
-) -> list[JudgedRows]:
-    global _TASKS
-    _TASKS = tasks
-    # the inherited objects stay out of the children's collections (fewer pages copied);
-    # a caller that froze its own heap keeps it frozen
-    froze = gc.get_freeze_count() == 0
-    if froze:
-        gc.freeze()
-    try:
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            return list(pool.map(_judge_chunk, *zip(*bounds, strict=True), [blob] * len(bounds)))
-    finally:
-        if froze:
-            gc.unfreeze()
-        _TASKS = []
