@@ -27,10 +27,7 @@ HEADLINE = (
 
 @contextmanager
 def progress_bar(console: Console | None, label: str) -> Iterator[ProgressCallback]:
-    """A progress callback drawing one bar per stage on `console`; silent without one.
-
-    The bar is redrawn on each report, not by rich's refresh thread: a process with no
-    other thread may fork the backtest's worker processes (see `backtest.judge_rows`)."""
+    """A progress callback drawing one bar per stage on `console`; silent without one."""
     if console is None:
         yield no_progress
         return
@@ -41,13 +38,11 @@ def progress_bar(console: Console | None, label: str) -> Iterator[ProgressCallba
         TimeElapsedColumn(),
         console=console,
         transient=True,
-        auto_refresh=False,
     ) as bar:
         task = bar.add_task(label, total=None)
 
         def report(stage: str, done: int, total: int) -> None:
             bar.update(task, description=f"{label}: {stage}", completed=done, total=total or None)
-            bar.refresh()
 
         yield report
 
