@@ -74,13 +74,13 @@ def pipeline_part(console: Console) -> dict[str, Any]:
     row = run_child(WORKER, "pipeline", str(PIPELINE_SYMBOLS), str(PIPELINE_BARS))
     row["budget_s"] = PIPELINE_BUDGET_S
     row["within_budget"] = row["seconds"] <= PIPELINE_BUDGET_S
-    title = f"pipeline {row['symbols']} x {row['bars']}"
-    table = Table("wall s", "CPU s", "candidates s", "evaluate s", "simulate s", "trades",
-                  "peak RSS MB", "load", title=title)  # fmt: skip
+    title = f"pipeline {row['symbols']} x {row['bars']} (seconds)"
+    table = Table("wall", "CPU", "candidates", "simulate", "trades", "peak MB", "load",
+                  title=title)  # fmt: skip
     split = row["split_s"]
     table.add_row(
         f"{row['seconds']:.2f}", f"{row['cpu_s']:.2f}", f"{split['candidates']:.2f}",
-        f"{split['evaluate']:.2f}", f"{split['simulate']:.2f}", str(row["trades"]),
+        f"{split['simulate']:.2f}", str(row["trades"]),
         f"{row['peak_rss_mb']:.0f}", "/".join(f"{x:.1f}" for x in row["load_average_1m"]),
     )  # fmt: skip
     console.print(table)
