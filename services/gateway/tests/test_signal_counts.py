@@ -141,7 +141,7 @@ async def test_requests_that_find_no_count_share_one(sessions: Sessions) -> None
     assert opened.opened == 1
 
 
-async def test_no_more_than_two_counts_run_at_once(sessions: Sessions) -> None:
+async def test_counts_run_one_at_a_time(sessions: Sessions) -> None:
     opened = OpenedSessions(sessions)
     counts = counts_over(opened, Clock())
     await seed_signal(sessions, candidate("AAPL", 1))

@@ -13,8 +13,9 @@ count is kept and reused:
   burst of signals costs one recount per filter, not one per request;
 - only a filter never counted (or evicted: `MAX_FILTERS` are kept, least recently used
   first out) makes its request wait for the count; concurrent requests share that count;
-- at most `MAX_COUNTING` counts run at once, so a message that makes many filters stale
-  does not start as many table scans together.
+- one count runs at a time (`MAX_COUNTING`), so filters that go stale together (a TTL
+  reached at once, a signal message) do not start as many table scans together: on 2
+  cores, two PostgreSQL scans at once (60-150 ms each before VACUUM) can take both.
 
 So `total` may be behind the stored rows by up to `TTL_S` seconds plus one count. Hand-
 written rather than a caching library: the kept-while-recounting behaviour, one count
@@ -42,7 +43,7 @@ log = logging.getLogger(__name__)
 TTL_S = 5.0
 MIN_AGE_S = 1.0
 MAX_FILTERS = 256
-MAX_COUNTING = 2
+MAX_COUNTING = 1  # a PostgreSQL count can hold a core ~100 ms: leave the other to requests
 OnMessage: TypeAlias = Callable[[str, bytes], object]  # a NATS handler: (subject, data)
 SIGNAL_SUBJECTS = "signals."  # the prefix of every subject that announces a signal
 
