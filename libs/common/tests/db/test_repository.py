@@ -160,6 +160,27 @@ async def test_a_late_candidate_does_not_undo_its_verdict(db_sessions: Sessions)
     assert (row.status, row.rejected_by, row.entry) == ("rejected", "entry_timing", None)
 
 
+async def test_only_the_first_verdict_is_written_and_its_id_returned(
+    db_sessions: Sessions,
+) -> None:
+    judged, waiting, new = candidate(0), candidate(1), candidate(2)
+    async with db_sessions.begin() as session:
+        await repo.save_evaluations(session, [verdict(judged, confirmed=False)])
+        await repo.save_candidate(session, waiting)
+    async with db_sessions.begin() as session:
+        written = await repo.save_first_verdicts(
+            session, [verdict(c, confirmed=True) for c in (judged, waiting, new)]
+        )
+    assert written == {waiting.id, new.id}
+    async with db_sessions() as session:
+        rows = await repo.get_signals(session, [judged.id, waiting.id, new.id])
+    assert rows[judged.id].status == "rejected"  # the first verdict stands
+    assert rows[waiting.id].status == rows[new.id].status == "confirmed"
+    async with db_sessions.begin() as session:  # a second time: nothing left to write
+        assert await repo.save_first_verdicts(session, [verdict(new, confirmed=False)]) == set()
+        assert await repo.save_first_verdicts(session, []) == set()
+
+
 async def test_list_signals_filters_and_counts_newest_first(db_sessions: Sessions) -> None:
     async with db_sessions.begin() as session:
         await repo.save_evaluations(session, [verdict(candidate(d), confirmed=d % 2 == 0)

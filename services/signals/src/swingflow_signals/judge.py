@@ -5,17 +5,17 @@ its stage scores) is committed before any ConfirmedSignal is published, and each
 published with its signal id as `Nats-Msg-Id`. The batch's ConfirmedSignals go out in
 order in one `bus.PublishBatch` (one wait for all their acks, not one each).
 
-Idempotent by signal id. A candidate whose verdict is already stored is not judged again
-(weights may have changed since; the first verdict stands). If that candidate comes back
-as a JetStream *redelivery* (the earlier attempt may have stopped between the commit and
-the publish) and was confirmed, its stored ConfirmedSignal is published again, and the
-server drops it if the first one went out. A *new* copy of an old candidate (republished
+Idempotent by signal id. A candidate whose verdict is already stored keeps it (weights
+may have changed since; the first verdict stands): the save writes only verdicts that are
+new (`repository.save_first_verdicts`), so no read comes before it. If such a candidate
+comes back as a JetStream *redelivery* (the earlier attempt may have stopped between the
+commit and the publish) and was confirmed, its stored ConfirmedSignal is published again,
+and the server drops it if the first one went out. A *new* copy of an old candidate (republished
 without its id, or after the duplicate window) is acknowledged and nothing more.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Sequence
@@ -33,7 +33,7 @@ from swingflow_common.messages import (
     ConfirmedSignal,
     utcnow,
 )
-from swingflow_common.pipeline import Evaluation, MlOutcome, evaluate
+from swingflow_common.pipeline import Evaluation, evaluate
 from swingflow_signals import metrics
 from swingflow_signals.ml_client import MlClient
 from swingflow_signals.weights import Weights
@@ -102,10 +102,6 @@ class Judge:
         self.weights = weights
         self.ml = ml
 
-    async def _stored(self, ids: list[str]) -> dict[str, SignalRow]:
-        async with self.sessions() as session:
-            return await repository.get_signals(session, ids)
-
     async def judge(self, items: Sequence[Item], retrying: bool = False) -> list[Evaluation]:
         """Evaluate, store and announce a batch; returns the new evaluations. `retrying`:
         the items come back from a failed attempt in this process, which may have committed
@@ -114,33 +110,32 @@ class Judge:
         start = time.perf_counter()
         config = self.weights.config  # one config for the whole batch
         unique = _unique(items)
-        # The verdicts already stored and the ML scores are fetched side by side (two round
-        # trips to other processes, overlapped); the score of a candidate judged before (a
-        # redelivery, or a copy republished without its id) is computed and dropped.
-        stored, scored = await asyncio.gather(
-            self._stored([c.id for _, c in unique]),
-            self.ml.score([c for _, c in unique], config),
-        )
-        fresh: list[CandidateSignal] = []
-        outcomes: list[MlOutcome] = []
+        outcomes = await self.ml.score([c for _, c in unique], config)
+        judged: list[Evaluation] = []
+        for (_, candidate), outcome in zip(unique, outcomes, strict=True):
+            began = time.perf_counter()
+            judged.append(evaluate(candidate, config, outcome))
+            metrics.EVALUATION_SECONDS.observe(time.perf_counter() - began)
+        # One statement writes the verdicts of the candidates not judged before and says
+        # which those were; only the others (rare: a redelivery, or a copy republished
+        # without its id) are read back, in the same transaction.
+        stored: dict[str, SignalRow] = {}
+        written: set[str] = set()
+        if judged:
+            async with self.sessions.begin() as session:
+                written = await repository.save_first_verdicts(session, judged)
+                before = [c.id for _, c in unique if c.id not in written]
+                if before:
+                    stored = await repository.get_signals(session, before)
+        evaluations = [e for e in judged if e.candidate.id in written]
         again: list[ConfirmedSignal] = []
-        for (raw, candidate), outcome in zip(unique, scored, strict=True):
+        for raw, candidate in unique:
             row = stored.get(candidate.id)
-            if row is None or row.status == "candidate":
-                fresh.append(candidate)
-                outcomes.append(outcome)
+            if row is None:
                 continue
             metrics.ALREADY_JUDGED.inc()
             if row.status == "confirmed" and (retrying or delivery_count(raw) > 1):
                 again.append(restore_confirmed(row, candidate))
-        evaluations = []
-        for candidate, outcome in zip(fresh, outcomes, strict=True):
-            began = time.perf_counter()
-            evaluations.append(evaluate(candidate, config, outcome))
-            metrics.EVALUATION_SECONDS.observe(time.perf_counter() - began)
-        if evaluations:
-            async with self.sessions.begin() as session:
-                await repository.save_evaluations(session, evaluations)
         confirmed = [e.signal for e in evaluations if e.signal is not None]
         out = PublishBatch(jetstream(self.broker))
         try:
@@ -159,6 +154,6 @@ class Judge:
             log.info(
                 "candidates judged",
                 extra={"evaluated": len(evaluations), "confirmed": len(confirmed),
-                       "republished": len(again), "already_judged": len(unique) - len(fresh)},
+                       "republished": len(again), "already_judged": len(stored)},
             )  # fmt: skip
         return evaluations

@@ -205,6 +205,34 @@ async def save_evaluations(session: AsyncSession, verdicts: Iterable[EvaluationL
     return await _upsert(session, SignalRow, rows, update=_VERDICT_COLUMNS)
 
 
+@functools.cache
+def _first_verdict_statement(dialect: str) -> sa.Insert:
+    """The verdicts' upsert that leaves a stored verdict alone: a row is written only when
+    it is new or still a `candidate`, and its id is returned."""
+    table: sa.Table = SignalRow.__table__  # type: ignore[assignment]
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(table)
+    return stmt.on_conflict_do_update(
+        index_elements=[table.c.id],
+        set_={name: stmt.excluded[name] for name in _VERDICT_COLUMNS},
+        where=table.c.status == "candidate",
+    ).returning(table.c.id)
+
+
+async def save_first_verdicts(
+    session: AsyncSession, verdicts: Iterable[EvaluationLike]
+) -> set[str]:
+    """Record verdicts whose signal has none yet (new, or stored as a `candidate`); one
+    already judged keeps its verdict. Returns the ids written: the caller's check for
+    verdicts stored before, in the same statement as the write."""
+    rows = [_verdict_row(v) for v in verdicts]
+    if not rows:
+        return set()
+    stmt = _first_verdict_statement(session.get_bind().dialect.name)
+    result = await session.execute(stmt, rows)
+    return set(result.scalars())
+
+
 async def save_evaluation(session: AsyncSession, verdict: EvaluationLike) -> None:
     await save_evaluations(session, [verdict])
 
