@@ -57,7 +57,8 @@ from swingflow_common.portfolio.sizing import precheck
 from swingflow_common.progress import Progress, no_progress
 
 Entry = Literal["next_open", "close"]
-_REASONS: dict[str, ExitReason] = {
+# A fill's exit kind (a gap through the level included) as the trade records name it.
+EXIT_REASONS: dict[str, ExitReason] = {
     "stop": "stop",
     "stop_gap": "stop",
     "target": "target",
@@ -274,7 +275,7 @@ class _Loop:
             self.live[position.allocation_id].position = position
         sells = {f.allocation_id: f for f in outcome.fills if f.side == "sell"}
         for trade in outcome.closed:
-            self.record(trade, sells[trade.id], _REASONS[trade.exit_reason])
+            self.record(trade, sells[trade.id], EXIT_REASONS[trade.exit_reason])
         for c in outcome.cancelled:
             self.cancelled(c)
 

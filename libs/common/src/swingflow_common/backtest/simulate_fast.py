@@ -36,7 +36,7 @@ import numpy.typing as npt
 
 from swingflow_common.backtest.bars import EPOCH, BarIndex
 from swingflow_common.backtest.result import BacktestTrade, ExitReason
-from swingflow_common.backtest.simulate import Entry, Offers, Simulation
+from swingflow_common.backtest.simulate import EXIT_REASONS, Entry, Offers, Simulation
 from swingflow_common.config import RiskSettings
 from swingflow_common.messages import signal_id
 from swingflow_common.portfolio.fills import (
@@ -49,13 +49,6 @@ from swingflow_common.portfolio.fills import (
 from swingflow_common.portfolio.sizing import caps_for, reservation, sized
 from swingflow_common.progress import Progress, no_progress
 
-_REASONS: dict[str, ExitReason] = {
-    "stop": "stop",
-    "stop_gap": "stop",
-    "target": "target",
-    "target_gap": "target",
-    "time": "time",
-}
 _NEVER = np.iinfo(np.int64).min
 
 
@@ -148,7 +141,7 @@ class _FastLoop:
             else:
                 level, reason = found
                 self.close(live, level, sell_price(level, reason, self.risk, live.slip),
-                           ns, _REASONS[reason])  # fmt: skip
+                           ns, EXIT_REASONS[reason])  # fmt: skip
         self.last_bar[live.code] = ns
 
     def fill_entry(self, live: _Live, open_: float, ns: int) -> None:
