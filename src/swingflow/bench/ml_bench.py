@@ -116,7 +116,7 @@ def _inside(scorer: Any, payload: bytes) -> dict[str, Any]:
     from swingflow_common.heap import freeze_startup_heap
     from swingflow_common.messages import decode
     from swingflow_common.ml.features import feature_matrix, feature_matrix_rows
-    from swingflow_common.ml.scorer import top_features
+    from swingflow_common.ml.scorer import Scores, top_features
 
     model, config = scorer.model, scorer.config
 
@@ -143,7 +143,8 @@ def _inside(scorer: Any, payload: bytes) -> dict[str, Any]:
         x = feature_matrix_rows(request.candidates, model.names, config)
         probability = np.clip(model.probabilities(x), 0.0, 1.0)
         contrib = model.contributions(x, exact=True)[:, :-1]
-        reply = scorer.reply(request.candidates, x, probability, contrib, top_features(contrib, 5))
+        scores = Scores(x, probability, contrib, top_features(contrib, 5))
+        reply = scorer.reply(request.candidates, scores)
         return bytes(reply.model_dump_json().encode())
 
     request = decode(payload)
@@ -154,7 +155,8 @@ def _inside(scorer: Any, payload: bytes) -> dict[str, Any]:
     probability = np.clip(model.probabilities(x), 0.0, 1.0)
     contrib = model.contributions(x, exact=False)[:, :-1]
     top = top_features(contrib, scorer.top)
-    scorer.reply(cands, x, probability, contrib, top)  # warm the validated path
+    scores = Scores(x, probability, contrib, top)
+    scorer.reply(cands, scores)  # warm the validated path
     assert handle() == handle_objects()  # the same bytes on the wire
     freeze_startup_heap()  # as the service does once started
     handlers = _interleaved({"now": handle, "reply_objects": handle_objects})
@@ -168,14 +170,14 @@ def _inside(scorer: Any, payload: bytes) -> dict[str, Any]:
             "contributions_saabas": _with_cpu(lambda: model.contributions(x, exact=False)),
             "top_contributions": _with_cpu(lambda: top_features(contrib, scorer.top)),
             "reply_json": _with_cpu(
-                lambda: to_json(scorer.reply_content(cands, x, probability, contrib, top))
+                lambda: to_json(scorer.reply_content(cands, scores))
             ),
             "predict_json_total": _with_cpu(lambda: scorer.predict_json(cands)),
         },
         "before": {
             "handler_reply_objects": handlers["reply_objects"],  # interleaved with "handler"
             "reply_objects_and_encode": _with_cpu(
-                lambda: scorer.reply(cands, x, probability, contrib, top)
+                lambda: scorer.reply(cands, scores)
                 .model_dump_json().encode()
             ),
             "handler_first_round": _ms(_timed(handle_before, BASELINE_REPEATS)),

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -43,6 +43,19 @@ def top_features(contrib: FloatMatrix, k: int) -> npt.NDArray[np.intp]:
     return out
 
 
+class Scores(NamedTuple):
+    """A batch's scores, row for row: features, probabilities, contributions (without
+    the bias) and each row's top contribution columns."""
+
+    x: FloatMatrix
+    probability: FloatMatrix
+    contrib: FloatMatrix
+    top: npt.NDArray[np.intp]
+
+    def rows(self, rows: slice) -> Scores:
+        return Scores(self.x[rows], self.probability[rows], self.contrib[rows], self.top[rows])
+
+
 class ModelScorer:
     """Scores candidates with `model`; stage scores inside the features use `config`."""
 
@@ -61,7 +74,7 @@ class ModelScorer:
         """Calibrated probabilities and each candidate's strongest contributions."""
         if not candidates:
             return MlPredictReply(model_version=self.version, predictions=())
-        return self.reply(candidates, *self.scores(candidates))
+        return self.reply(candidates, self.scores(candidates))
 
     def predict_json(self, candidates: Sequence[CandidateSignal]) -> bytes:
         """`predict(candidates).model_dump_json().encode()`, the same bytes, without the
@@ -74,7 +87,7 @@ class ModelScorer:
         takes the validated path, which then answers (or refuses) exactly as before."""
         if not candidates:
             return self.predict(candidates).model_dump_json().encode()
-        return self._json(candidates, *self.scores(candidates))
+        return self._json(candidates, self.scores(candidates))
 
     def predict_json_many(self, batches: Sequence[Sequence[CandidateSignal]]) -> list[bytes]:
         """`[predict_json(b) for b in batches]`, the same bytes, scored as one batch: a
@@ -84,7 +97,7 @@ class ModelScorer:
         flat = [candidate for batch in batches for candidate in batch]
         if not flat:
             return [self.predict_json(batch) for batch in batches]
-        x, probability, contrib, top = self.scores(flat)
+        scores = self.scores(flat)
         out, start = [], 0
         for batch in batches:
             rows = slice(start, start + len(batch))
@@ -92,55 +105,45 @@ class ModelScorer:
             if not batch:
                 out.append(self.predict_json(batch))
                 continue
-            out.append(self._json(batch, x[rows], probability[rows], contrib[rows], top[rows]))
+            out.append(self._json(batch, scores.rows(rows)))
         return out
 
     def _json(
         self,
         candidates: Sequence[CandidateSignal],
-        x: FloatMatrix,
-        probability: FloatMatrix,
-        contrib: FloatMatrix,
-        top: npt.NDArray[np.intp],
+        scores: Scores,
     ) -> bytes:
-        content = self.reply_content(candidates, x, probability, contrib, top)
-        if not (np.isfinite(probability).all() and np.isfinite(contrib).all()):
+        content = self.reply_content(candidates, scores)
+        if not (np.isfinite(scores.probability).all() and np.isfinite(scores.contrib).all()):
             return REPLY.validate_python(content).model_dump_json().encode()
         return to_json(content)
 
-    def scores(
-        self, candidates: Sequence[CandidateSignal]
-    ) -> tuple[FloatMatrix, FloatMatrix, FloatMatrix, npt.NDArray[np.intp]]:
+    def scores(self, candidates: Sequence[CandidateSignal]) -> Scores:
         """The features, probabilities, contributions and each row's top columns."""
         x = feature_matrix(candidates, self.model.names, self.config)
         probability = np.clip(self.model.probabilities(x), 0.0, 1.0)
         contrib = self.model.contributions(x, exact=False)[:, :-1]
-        return x, probability, contrib, top_features(contrib, self.top)
+        return Scores(x, probability, contrib, top_features(contrib, self.top))
 
     def reply(
         self,
         candidates: Sequence[CandidateSignal],
-        x: FloatMatrix,
-        probability: FloatMatrix,
-        contrib: FloatMatrix,
-        top: npt.NDArray[np.intp],
+        scores: Scores,
     ) -> MlPredictReply:
         """The reply objects (timed apart by the benchmark)."""
         # One validation of plain dicts in pydantic's core: cheaper than building the
         # 6 objects per candidate in Python with model_construct, and checked.
-        return REPLY.validate_python(self.reply_content(candidates, x, probability, contrib, top))
+        return REPLY.validate_python(self.reply_content(candidates, scores))
 
     def reply_content(
         self,
         candidates: Sequence[CandidateSignal],
-        x: FloatMatrix,
-        probability: FloatMatrix,
-        contrib: FloatMatrix,
-        top: npt.NDArray[np.intp],
+        scores: Scores,
     ) -> dict[str, Any]:
         """The reply as plain Python values, every field in the messages' order (so that
         `to_json` of it is `model_dump_json` of the reply)."""
         names = self.model.names
+        x, probability, contrib, top = scores
         # Python floats for the whole batch at once, not one numpy scalar at a time
         values = np.take_along_axis(x, top, axis=1).tolist()
         pushes = np.take_along_axis(contrib, top, axis=1).tolist()
