@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from swingflow_common import subjects
 from swingflow_common.messages import MlPredictReply, MlPredictRequest, ModelUpdated
 from swingflow_common.ml import registry
+from swingflow_common.ml.rows import feature_rows
 from swingflow_common.testing import eventually
 from swingflow_ml.app import build_app
 from swingflow_ml.settings import Settings
@@ -30,6 +31,15 @@ LOW, HIGH = candidate("AAA", 500, 25.0), candidate("BBB", 500, 75.0)
 
 async def ask(client: Client) -> MlPredictReply:
     payload = MlPredictRequest(candidates=(LOW, HIGH)).model_dump_json().encode()
+    answer = await client.request(subjects.ML_PREDICT, payload, timeout=5)
+    return MlPredictReply.model_validate_json(answer.data)
+
+
+async def ask_rows(client: Client) -> MlPredictReply:
+    """The same candidates as `ask`, as the signals service sends them: feature rows."""
+    from .models import CONFIG
+
+    payload = MlPredictRequest(rows=feature_rows((LOW, HIGH), CONFIG)).model_dump_json().encode()
     answer = await client.request(subjects.ML_PREDICT, payload, timeout=5)
     return MlPredictReply.model_validate_json(answer.data)
 
@@ -56,10 +66,14 @@ async def test_the_promoted_model_answers_from_the_start(
     async with TestApp(build_app(settings)):
         client = await nats.connect(nats_url)
         reply = await ask(client)
+        rows = await ask_rows(client)
         await client.drain()
 
+    assert rows.rows is not None  # the compact request is answered in columns ...
+    assert rows.all_predictions() == reply.predictions  # ... with the same predictions
+    assert rows.model_version == reply.model_version
     assert reply.model_version == row.version == "m-promoted"
-    assert scored(neutral=False) == scored_before + 2  # counted without the reply objects
+    assert scored(neutral=False) == scored_before + 4  # counted without the reply objects
     low, high = reply.predictions
     assert (low.signal_id, high.signal_id) == (LOW.id, HIGH.id)
     assert not low.neutral
@@ -80,6 +94,7 @@ async def test_an_announced_model_is_loaded_without_a_restart_and_a_bad_one_refu
     async with TestApp(build_app(settings)):
         client = await nats.connect(nats_url)
         before = await ask(client)
+        neutral_rows = await ask_rows(client)
         row = await registered(db_sessions, tmp_path, "m-new", promote=True)
         bad = registry.model_updated(row).model_copy(update={"sha256": "0" * 64})
         refused_before = refused()
@@ -98,6 +113,10 @@ async def test_an_announced_model_is_loaded_without_a_restart_and_a_bad_one_refu
 
     assert before.model_version is None
     assert all(p.neutral and p.probability == 0.5 for p in before.predictions)
+    assert neutral_rows.model_version is None
+    assert neutral_rows.rows is not None
+    assert neutral_rows.rows.neutral
+    assert neutral_rows.all_predictions() == before.predictions
     assert still.model_version is None  # the file did not match: refused, still neutral
     assert isinstance(update, ModelUpdated)
     assert not any(p.neutral for p in after.predictions)
@@ -145,6 +164,12 @@ def test_a_non_finite_score_takes_the_validated_path(monkeypatch: pytest.MonkeyP
     from .models import CONFIG
 
     scorer = ModelScorer(tiny_model(), CONFIG)
+    width = len(scorer.model.names) + 1
+    monkeypatch.setattr(
+        type(scorer.model),
+        "score",
+        lambda self, x: (np.full(len(x), np.nan), np.zeros((len(x), width))),
+    )
     monkeypatch.setattr(
         type(scorer.model), "probabilities", lambda self, x: np.full(len(x), np.nan)
     )
@@ -169,7 +194,44 @@ def test_batches_scored_together_get_the_bytes_each_would_get_alone() -> None:
     ]
     batches = [every[:64], [], every[64:65], every[65:200]]
     scorer = ModelScorer(tiny_model(), CONFIG)
-    together = scorer.predict_json_many(batches)
+    requests = [MlPredictRequest(candidates=tuple(batch)) for batch in batches]
+    together = scorer.predict_json_many(requests)
     assert together == [scorer.predict_json(batch) for batch in batches]
     assert together == [scorer.predict(b).model_dump_json().encode() for b in batches]
     assert scorer.predict_json_many([]) == []
+
+
+def test_feature_rows_get_the_predictions_their_candidates_get() -> None:
+    """The compact request (the candidates' feature rows, computed by the sender) is
+    answered in columns with the very predictions the whole candidates get, alone or
+    mixed with requests of candidates; a feature the rows lack counts as unknown, as in
+    a snapshot. The columns' bytes are the reply objects' bytes."""
+    from swingflow_common.ml.rows import feature_rows
+    from swingflow_common.ml.scorer import ModelScorer
+
+    from .models import CONFIG
+
+    setups = ("trend_pullback", "breakout_volume", "rsi_mean_reversion")
+    every = [candidate(f"S{i % 7}", 600 + i, float(i % 60 + 20), setups[i % 3]) for i in range(130)]
+    every[3::5] = [
+        c.model_copy(update={"features": {**c.features, "rsi_14": None}}) for c in every[3::5]
+    ]
+    lacking = [
+        c.model_copy(update={"features": {k: v for k, v in c.features.items() if k != "adx_14"}})
+        for c in every[:20]
+    ]
+    batches = [every[:64], every[64:], lacking]
+    scorer = ModelScorer(tiny_model(), CONFIG)
+    rows = [MlPredictRequest(rows=feature_rows(batch, CONFIG)) for batch in batches]
+    wire = [MlPredictRequest.model_validate_json(r.model_dump_json()) for r in rows]
+    assert "adx_14" not in wire[2].rows.names  # type: ignore[union-attr]
+    expected = [scorer.predict(batch) for batch in batches]
+    answers = scorer.predict_json_many(wire)
+    replies = [MlPredictReply.model_validate_json(a) for a in answers]
+    assert [r.model_dump_json().encode() for r in replies] == answers
+    assert all(r.rows is not None and not r.predictions for r in replies)
+    assert [r.all_predictions() for r in replies] == [e.predictions for e in expected]
+    assert {r.model_version for r in replies} == {e.model_version for e in expected}
+    whole = MlPredictRequest(candidates=tuple(batches[1]))
+    mixed = scorer.predict_json_many([wire[0], whole, wire[2]])
+    assert mixed == [answers[0], expected[1].model_dump_json().encode(), answers[2]]

@@ -201,12 +201,12 @@ class BatchingScorer:
     def predict_json(self, candidates: Sequence[CandidateSignal]) -> bytes:
         return self.predict(candidates).model_dump_json().encode()
 
-    def predict_json_many(self, batches: Sequence[Sequence[CandidateSignal]]) -> list[bytes]:
-        self.groupings.append(len(batches))
+    def predict_json_many(self, requests: Sequence[MlPredictRequest]) -> list[bytes]:
+        self.groupings.append(len(requests))
         if len(self.groupings) == 1:
             self.holding.set()
             time.sleep(self.hold)
-        return [self.predict_json(batch) for batch in batches]
+        return [self.predict_json(request.candidates) for request in requests]
 
 
 def ask_from_another_thread(

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import math
+import re
+import struct
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -30,6 +34,13 @@ def _candidate() -> m.CandidateSignal:
         atr=3.2,
         base=_stage("base_signal"),
         features={"rsi_14": 48.2, "sma_200": None},
+    )
+
+
+def _rows() -> m.FeatureRows:
+    values = struct.pack("<4d", 48.2, float("nan"), 0.7, 1.0)
+    return m.FeatureRows(
+        signal_ids=(_candidate().id, "other"), names=("rsi_14", "stage_base"), values=values
     )
 
 
@@ -98,9 +109,22 @@ def examples() -> list[m.Message]:
         m.WeightsUpdated(weights=confirmed.weights, confirm_threshold=0.6),
         m.ScanJob(job_id="job-1", symbols=("AAPL", "MSFT")),
         m.MlPredictRequest(candidates=(_candidate(),)),
+        m.MlPredictRequest(rows=_rows()),
         m.MlPredictReply(
             model_version=None,
             predictions=(m.MlPrediction(signal_id=confirmed.id, probability=0.5, neutral=True),),
+        ),
+        m.MlPredictReply(
+            model_version="v1",
+            rows=m.PredictionRows(
+                signal_ids=(confirmed.id,),
+                neutral=False,
+                probabilities=(0.61,),
+                features=("adx_14", "rsi_14"),
+                top=((1, 0),),
+                values=((48.2, None),),
+                contributions=((0.12, -0.03),),
+            ),
         ),
         m.DeadLetter(
             service="scanner", subject="md.bars.AAPL", reason="high below low", payload="{}"
@@ -120,9 +144,84 @@ def test_message_round_trips_through_json_unchanged(message: m.Message) -> None:
 
 def test_every_routable_message_has_an_example() -> None:
     routable = {
-        t for t in m.ALL_MESSAGES if t not in (m.StageScore, m.FeatureContribution, m.MlPrediction)
+        t
+        for t in m.ALL_MESSAGES
+        if t
+        not in (
+            m.StageScore,
+            m.FeatureContribution,
+            m.MlPrediction,
+            m.FeatureRows,
+            m.PredictionRows,
+        )
     }
     assert routable == {type(x) for x in examples()}
+
+
+def test_feature_rows_travel_as_base64_and_keep_every_bit() -> None:
+    rows = _rows()
+    raw = rows.model_dump_json()
+    assert '"values":"' in raw  # base64url text, not a list of numbers
+    again = m.FeatureRows.model_validate_json(raw)
+    assert again.values == rows.values
+    standard = base64.b64encode(rows.values).decode()  # the standard alphabet is accepted
+    assert (
+        m.FeatureRows.model_validate_json(
+            raw.replace(raw.split('"values":"')[1].split('"')[0], standard)
+        )
+        == rows
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"values": b"\0" * 24}, "values hold 24 bytes; 2 rows of 2 float64 need 32"),
+        ({"names": ("rsi_14", "rsi_14")}, "feature names must not repeat"),
+        ({"signal_ids": ("one",)}, "1 rows of 2 float64 need 16"),
+    ],
+)
+def test_feature_rows_of_the_wrong_shape_are_refused(change: dict[str, Any], reason: str) -> None:
+    with pytest.raises(ValidationError, match=re.escape(reason)):
+        m.FeatureRows(**{**_rows().model_dump(exclude={"type", "schema_version"}), **change})
+
+
+def test_feature_rows_that_are_not_base64_are_refused() -> None:
+    raw = _rows().model_dump_json()
+    broken = raw.replace('"values":"', '"values":"*', 1)
+    with pytest.raises(ValidationError, match="values"):
+        m.FeatureRows.model_validate_json(broken)
+
+
+def test_a_predict_request_has_candidates_or_rows_not_both() -> None:
+    with pytest.raises(ValidationError, match="not both"):
+        m.MlPredictRequest(candidates=(_candidate(),), rows=_rows())
+    with pytest.raises(ValidationError, match="candidates or rows: field required"):
+        m.MlPredictRequest.model_validate_json('{"type": "ml_predict_request"}')
+    assert m.MlPredictRequest(rows=_rows()).signal_ids == (_candidate().id, "other")
+    assert m.MlPredictRequest(candidates=()).size == 0
+
+
+def test_prediction_rows_must_line_up() -> None:
+    good = {"signal_ids": ("a", "b"), "neutral": False, "probabilities": (0.4, 0.6),
+            "features": ("f", "g"), "top": ((0,), (1,)), "values": ((1.0,), (None,)),
+            "contributions": ((0.1,), (-0.2,))}  # fmt: skip
+    rows = m.PredictionRows(**good)
+    assert [p.contributions[0].feature for p in rows.predictions()] == ["f", "g"]
+    assert rows.predictions()[1].contributions[0].value is None
+    for change, reason in [
+        ({"probabilities": (0.4,)}, "1 probabilities for 2 signals"),
+        ({"top": ((0,),)}, "a row per signal (2)"),
+        ({"top": ((0,), (2,))}, "a top index beyond the 2 features"),
+        ({"values": ((1.0,), (None, 2.0))}, "differ in length"),
+        ({"probabilities": (0.4, 1.5)}, "less than or equal to 1"),
+    ]:
+        with pytest.raises(ValidationError, match=re.escape(reason)):
+            m.PredictionRows(**{**good, **change})
+    neutral = m.PredictionRows(signal_ids=("a",), neutral=True, probabilities=(0.5,))
+    assert neutral.predictions() == (m.MlPrediction(signal_id="a", probability=0.5, neutral=True),)
+    with pytest.raises(ValidationError, match="predictions or rows, not both"):
+        m.MlPredictReply(model_version=None, rows=neutral, predictions=neutral.predictions())
 
 
 def test_design_bar_example_parses() -> None:

@@ -4,7 +4,7 @@ announced on `ml.models.updated` (every replica: a plain subscription, no queue 
 `ml.predict` is answered by `PredictResponder`, a plain nats-py subscription rather than
 a FastStream subscriber: requests that have arrived while a batch was being scored are
 taken together and scored as one batch (the signals service sends a session's candidates
-as concurrent requests of 64), each still answered with its own reply, the bytes it
+as concurrent requests of 64, as feature rows), each still answered with its own reply, the bytes it
 would get alone. FastStream's per-message machinery (0.8 ms of CPU per 160 KB request,
 measured with a handler that does nothing) and the fixed costs of scoring (XGBoost's
 calls, the stage functions' array operations: about 3 ms a request) are paid once a
@@ -37,7 +37,7 @@ from swingflow_common import subjects
 from swingflow_common.bus import dead_letter, decode_or_dead_letter, describe
 from swingflow_common.bus.dead_letter import kind_of
 from swingflow_common.config import StrategyConfig
-from swingflow_common.messages import CandidateSignal, MlPredictRequest, ModelUpdated, decode
+from swingflow_common.messages import MlPredictRequest, ModelUpdated, decode
 from swingflow_ml import metrics
 from swingflow_ml.loading import load_announced
 from swingflow_ml.scorer import ScorerSlot
@@ -169,7 +169,7 @@ class PredictResponder:
             return
         metrics.BATCH_REQUESTS.observe(len(valid))
         for (message, request), answer in zip(
-            valid, self._score([r.candidates for _, r in valid]), strict=True
+            valid, self._score([r for _, r in valid]), strict=True
         ):
             if isinstance(answer, str):
                 metrics.REQUESTS.labels("failed").inc()
@@ -178,21 +178,21 @@ class PredictResponder:
             reply, neutral = answer
             if neutral:
                 metrics.PREDICTIONS.labels("true").inc(neutral)
-            if len(request.candidates) > neutral:
-                metrics.PREDICTIONS.labels("false").inc(len(request.candidates) - neutral)
+            if request.size > neutral:
+                metrics.PREDICTIONS.labels("false").inc(request.size - neutral)
             metrics.REQUESTS.labels("answered").inc()
             await self._reply(message, reply)
             metrics.PREDICT_SECONDS.observe(time.perf_counter() - start)
 
-    def _score(self, batches: list[tuple[CandidateSignal, ...]]) -> list[tuple[bytes, int] | str]:
-        """Each batch's reply (and its neutral predictions), or why it has none."""
+    def _score(self, requests: list[MlPredictRequest]) -> list[tuple[bytes, int] | str]:
+        """Each request's reply (and its neutral predictions), or why it has none."""
         try:
-            return list(self.slot.answer_many(batches))
+            return list(self.slot.answer_many(requests))
         except Exception:
-            if len(batches) == 1:
+            if len(requests) == 1:
                 log.exception("ml.predict request failed to score")
                 return ["the ml service failed to score the request"]
-        return [answer for batch in batches for answer in self._score([batch])]
+        return [answer for request in requests for answer in self._score([request])]
 
     async def _reply(
         self, message: Msg, data: bytes, headers: dict[str, str] | None = None

@@ -1,5 +1,8 @@
 """What answers `ml.predict`: a `Scorer`, held in a slot a model registry can swap.
 
+A request holds whole candidates or their feature rows (`MlPredictRequest`); the slot
+answers either form.
+
 Any object with `predict(candidates) -> MlPredictReply` is a Scorer (the pipeline's
 `MlScorer` protocol). A trained model answers through `swingflow_common.ml.scorer.
 ModelScorer`, installed at start (the promoted model) and on `ml.models.updated`. With no
@@ -10,10 +13,16 @@ so ("no model loaded: neutral").
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Protocol, runtime_checkable
 
-from swingflow_common.messages import CandidateSignal, MlPrediction, MlPredictReply
+from swingflow_common.messages import (
+    CandidateSignal,
+    MlPrediction,
+    MlPredictReply,
+    MlPredictRequest,
+    PredictionRows,
+)
 from swingflow_common.pipeline import MlScorer
 from swingflow_common.pipeline.ml_stage import NEUTRAL_SCORE
 
@@ -22,28 +31,39 @@ Scorer = MlScorer
 
 @runtime_checkable
 class JsonScorer(Protocol):
-    """A scorer that can also answer with the reply's JSON bytes directly, for one batch
-    or several scored together (a trained model's `ModelScorer`), every prediction
-    non-neutral."""
+    """A scorer that answers whole requests (either form) with the replies' JSON bytes,
+    several requests scored together (a trained model's `ModelScorer`), every
+    prediction non-neutral."""
 
     def predict(self, candidates: Sequence[CandidateSignal]) -> MlPredictReply: ...
 
-    def predict_json(self, candidates: Sequence[CandidateSignal]) -> bytes: ...
+    def predict_json_many(self, requests: Sequence[MlPredictRequest]) -> list[bytes]: ...
 
-    def predict_json_many(self, batches: Sequence[Sequence[CandidateSignal]]) -> list[bytes]: ...
+
+def neutral_reply(signal_ids: Iterable[str]) -> MlPredictReply:
+    """Every signal's neutral prediction, no model version."""
+    return MlPredictReply(
+        model_version=None,
+        predictions=tuple(
+            MlPrediction(signal_id=i, probability=NEUTRAL_SCORE, neutral=True) for i in signal_ids
+        ),
+    )
+
+
+def neutral_answer(request: MlPredictRequest) -> MlPredictReply:
+    """The neutral reply to `request`, in the form its requests get."""
+    if request.rows is None:
+        return neutral_reply(request.signal_ids)
+    ids = request.rows.signal_ids
+    rows = PredictionRows(signal_ids=ids, neutral=True, probabilities=(NEUTRAL_SCORE,) * len(ids))
+    return MlPredictReply(model_version=None, rows=rows)
 
 
 class NeutralScorer:
     """No model loaded: every candidate gets the neutral prediction."""
 
     def predict(self, candidates: Sequence[CandidateSignal]) -> MlPredictReply:
-        return MlPredictReply(
-            model_version=None,
-            predictions=tuple(
-                MlPrediction(signal_id=c.id, probability=NEUTRAL_SCORE, neutral=True)
-                for c in candidates
-            ),
-        )
+        return neutral_reply(c.id for c in candidates)
 
 
 class ScorerSlot:
@@ -63,19 +83,26 @@ class ScorerSlot:
     def predict(self, candidates: Sequence[CandidateSignal]) -> MlPredictReply:
         return self.scorer.predict(candidates)
 
-    def answer_many(self, batches: Sequence[Sequence[CandidateSignal]]) -> list[tuple[bytes, int]]:
-        """`[answer(b) for b in batches]`, scored together when the scorer can."""
+    def answer_many(self, requests: Sequence[MlPredictRequest]) -> list[tuple[bytes, int]]:
+        """`[answer(r) for r in requests]`, scored together when the scorer can."""
         scorer = self.scorer
         if isinstance(scorer, JsonScorer):
-            return [(reply, 0) for reply in scorer.predict_json_many(batches)]
-        return [self.answer(batch) for batch in batches]
+            return [(reply, 0) for reply in scorer.predict_json_many(requests)]
+        return [self.answer(request) for request in requests]
 
-    def answer(self, candidates: Sequence[CandidateSignal]) -> tuple[bytes, int]:
-        """The reply as the JSON bytes `predict(...).model_dump_json()` gives, and how many
-        of its predictions are neutral; without the reply objects when the scorer can."""
+    def answer(self, request: MlPredictRequest) -> tuple[bytes, int]:
+        """The reply's JSON bytes (`reply.model_dump_json()`), and how many of its
+        predictions are neutral; without the reply objects when the scorer can. A
+        scorer of candidates only (neither neutral nor a `JsonScorer`) cannot read a
+        request of rows: TypeError."""
         scorer = self.scorer
         if isinstance(scorer, JsonScorer):
-            return scorer.predict_json(candidates), 0
-        reply = scorer.predict(candidates)
-        neutral = sum(p.neutral for p in reply.predictions)
+            return scorer.predict_json_many([request])[0], 0
+        if isinstance(scorer, NeutralScorer):
+            reply = neutral_answer(request)
+        elif request.rows is not None:
+            raise TypeError(f"{type(scorer).__name__} scores candidates, not feature rows")
+        else:
+            reply = scorer.predict(request.candidates)
+        neutral = sum(p.neutral for p in reply.all_predictions())
         return reply.model_dump_json().encode(), neutral

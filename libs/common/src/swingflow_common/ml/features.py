@@ -114,6 +114,13 @@ def feature_names(rows: Iterable[Mapping[str, float]]) -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
+def batch_feature_names(candidates: Iterable[CandidateSignal]) -> tuple[str, ...]:
+    """Every feature the candidates have, sorted: what `feature_names` gives for their
+    `candidate_features` rows, from their snapshots' keys alone."""
+    keys: set[str] = set().union(*(c.features for c in candidates))
+    return feature_names([{_renamed(k): 0.0 for k in keys if k not in DROPPED_KEYS}])
+
+
 def to_matrix(rows: Sequence[Mapping[str, float]], names: Sequence[str]) -> FloatMatrix:
     """Rows of named features as a (rows, names) array; a name a row lacks is NaN."""
     matrix = np.full((len(rows), len(names)), np.nan)

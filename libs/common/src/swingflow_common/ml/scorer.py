@@ -1,17 +1,19 @@
 """A trained model as an `MlScorer`: a batch of candidates in, one `MlPredictReply` out.
 
 The batch is scored at once: one feature matrix (built column by column, the stage scores
-by the stages' row functions over the batch), one `inplace_predict` for the probabilities
-(one thread: a service shares its cores), one DMatrix for the contributions, and the top
-contributions of each candidate picked with one argsort.
+by the stages' row functions over the batch; or, for a request of `rows`, the sender's
+matrix in the model's column order), one pass of XGBoost (one thread: a service shares
+its cores) for every row's leaves, which give both the probabilities and the
+contributions (`ScoringModel.score`), and the top contributions of each candidate picked
+with one argsort.
 
 The contributions answered are Saabas path attributions (XGBoost's `approx_contribs`), not
 exact SHAP values: about 10x cheaper, and like SHAP they add up, with the bias, to the
 calibrated log-odds of the probability. On the bench's 1,000 real candidates the largest
 one is the same feature as exact SHAP's for about two in three candidates, and four of
 the five largest are the same features on average. Training's feature importance stays
-exact SHAP. The ml service answers `ml.predict` with it (`predict_json`: the reply's
-JSON bytes, built without the reply objects), and the CLI or a backtest can score
+exact SHAP. The ml service answers `ml.predict` with it (`predict_json_many`: the
+replies' JSON bytes, built without the reply objects), and the CLI or a backtest can score
 candidates in-process with the same object (`predict`).
 """
 
@@ -27,10 +29,16 @@ from pydantic import TypeAdapter
 from pydantic_core import to_json
 
 from swingflow_common.config import StrategyConfig
-from swingflow_common.messages import SCHEMA_VERSION, CandidateSignal, MlPredictReply
+from swingflow_common.messages import (
+    SCHEMA_VERSION,
+    CandidateSignal,
+    MlPredictReply,
+    MlPredictRequest,
+)
 from swingflow_common.ml.features import feature_matrix
 from swingflow_common.ml.model import FloatArray as FloatMatrix
 from swingflow_common.ml.model import ScoringModel
+from swingflow_common.ml.rows import rows_matrix
 
 TOP_CONTRIBUTIONS = 5
 REPLY: TypeAdapter[MlPredictReply] = TypeAdapter(MlPredictReply)
@@ -38,8 +46,26 @@ REPLY: TypeAdapter[MlPredictReply] = TypeAdapter(MlPredictReply)
 
 def top_features(contrib: FloatMatrix, k: int) -> npt.NDArray[np.intp]:
     """Per row, the columns of the `k` largest |contributions|, largest first (ties: the
-    lower column first)."""
-    out: npt.NDArray[np.intp] = np.argsort(-np.abs(contrib), axis=1, kind="stable")[:, :k]
+    lower column first): the first `k` of a stable argsort of -|contrib|, found without
+    sorting whole rows. A partition finds each row's k-th largest; a row with exactly
+    `k` columns at or above it (the usual case) sorts just those, and a row with a tie
+    at the k-th place is sorted whole. About 3x faster than the argsort on the ml
+    service's batches (1,000 rows of 77), and the same columns (tested)."""
+    rows, width = contrib.shape
+    key = -np.abs(contrib)
+    if k >= width or rows == 0:
+        whole: npt.NDArray[np.intp] = np.argsort(key, axis=1, kind="stable")[:, :k]
+        return whole
+    kth = np.partition(key, k - 1, axis=1)[:, k - 1 : k]
+    chosen = key <= kth  # at least k a row; more when several tie at the k-th place
+    plain = chosen.sum(axis=1) == k
+    out = np.empty((rows, k), dtype=np.intp)
+    if plain.any():
+        columns = np.nonzero(chosen[plain])[1].reshape(-1, k)  # ascending in each row
+        keys = np.take_along_axis(key[plain], columns, axis=1)
+        out[plain] = np.take_along_axis(columns, np.argsort(keys, axis=1, kind="stable"), axis=1)
+    if not plain.all():
+        out[~plain] = np.argsort(key[~plain], axis=1, kind="stable")[:, :k]
     return out
 
 
@@ -78,52 +104,94 @@ class ModelScorer:
 
     def predict_json(self, candidates: Sequence[CandidateSignal]) -> bytes:
         """`predict(candidates).model_dump_json().encode()`, the same bytes, without the
-        reply objects: what the ml service answers with.
+        reply objects: what the ml service answers with."""
+        return self.predict_json_many([MlPredictRequest(candidates=tuple(candidates))])[0]
 
-        The reply's values are plain Python values from validated candidates and the
-        model, so they are serialized as they are, by pydantic-core's `to_json` (the
-        serializer `model_dump_json` uses). The checks validating the reply would make
-        are kept where they can fail: a probability or contribution that is not finite
-        takes the validated path, which then answers (or refuses) exactly as before."""
-        if not candidates:
-            return self.predict(candidates).model_dump_json().encode()
-        return self._json(candidates, self.scores(candidates))
+    def predict_json_many(self, requests: Sequence[MlPredictRequest]) -> list[bytes]:
+        """Each request's reply as the JSON bytes `predict` would give for its candidates
+        (a request of `rows`: for the candidates the rows were computed from), all scored
+        as one batch: a candidate's scores depend on it alone (its own features, one
+        tree walk per row), and a request's fixed costs (XGBoost's calls, the feature
+        arrays' operations) are paid once for all.
 
-    def predict_json_many(self, batches: Sequence[Sequence[CandidateSignal]]) -> list[bytes]:
-        """`[predict_json(b) for b in batches]`, the same bytes, scored as one batch: a
-        candidate's scores depend on it alone (its own features, one tree walk per row),
-        and a request's fixed costs (the stage functions' array operations, XGBoost's
-        calls) are paid once for all. A batch that fails (a non-finite score) raises."""
-        flat = [candidate for batch in batches for candidate in batch]
-        if not flat:
-            return [self.predict_json(batch) for batch in batches]
-        scores = self.scores(flat)
+        The reply's values are plain Python values from validated requests and the model,
+        so they are serialized as they are, by pydantic-core's `to_json` (the serializer
+        `model_dump_json` uses). The checks validating the reply would make are kept
+        where they can fail: a probability or contribution that is not finite takes the
+        validated path, which then answers (or refuses: ValidationError) as `predict`."""
+        sized = [r for r in requests if r.size]
+        if not sized:
+            return [
+                self._rows_json((), None) if r.rows is not None else self._json((), None)
+                for r in requests
+            ]
+        x = np.concatenate([self.matrix(r) for r in sized])
+        scores = self.score_matrix(x)
         out, start = [], 0
-        for batch in batches:
-            rows = slice(start, start + len(batch))
+        for request in requests:
+            rows = slice(start, start + request.size)
             start = rows.stop
-            if not batch:
-                out.append(self.predict_json(batch))
-                continue
-            out.append(self._json(batch, scores.rows(rows)))
+            part = scores.rows(rows) if request.size else None
+            if request.rows is not None:
+                out.append(self._rows_json(request.signal_ids, part))
+            else:
+                out.append(self._json(request.signal_ids, part))
         return out
 
-    def _json(
-        self,
-        candidates: Sequence[CandidateSignal],
-        scores: Scores,
-    ) -> bytes:
-        content = self.reply_content(candidates, scores)
+    def matrix(self, request: MlPredictRequest) -> FloatMatrix:
+        """The request's feature matrix in the model's column order."""
+        if request.rows is not None:
+            return rows_matrix(request.rows, self.model.names)
+        return feature_matrix(request.candidates, self.model.names, self.config)
+
+    def _json(self, signal_ids: Sequence[str], scores: Scores | None) -> bytes:
+        if scores is None:
+            empty = MlPredictReply(model_version=self.version, predictions=())
+            return empty.model_dump_json().encode()
+        content = self.reply_content(signal_ids, scores)
         if not (np.isfinite(scores.probability).all() and np.isfinite(scores.contrib).all()):
             return REPLY.validate_python(content).model_dump_json().encode()
         return to_json(content)
 
+    def _rows_json(self, signal_ids: Sequence[str], scores: Scores | None) -> bytes:
+        """The reply to a request of rows: the predictions in columns (`PredictionRows`)."""
+        content = self.rows_content(signal_ids, scores)
+        if scores is not None and not (
+            np.isfinite(scores.probability).all() and np.isfinite(scores.contrib).all()
+        ):
+            return REPLY.validate_python(content).model_dump_json().encode()
+        return to_json(content, inf_nan_mode="null")  # a value not known (NaN): null
+
+    def rows_content(self, signal_ids: Sequence[str], scores: Scores | None) -> dict[str, Any]:
+        """The reply to a request of rows as plain Python values, every field in the
+        messages' order (so that `to_json` of it is `model_dump_json` of the reply)."""
+        if scores is None:  # nothing to score
+            nothing = np.empty((0, 0))
+            scores = Scores(nothing, np.empty(0), nothing, np.empty((0, 0), dtype=np.intp))
+        x, probability, contrib, top = scores
+        version = SCHEMA_VERSION
+        return {
+            "schema_version": version, "type": "ml_predict_reply",
+            "model_version": self.version, "predictions": [],
+            "rows": {
+                "schema_version": version, "type": "prediction_rows",
+                "signal_ids": list(signal_ids), "neutral": False,
+                "probabilities": probability.tolist(), "features": list(self.model.names),
+                "top": top.tolist(),
+                "values": np.take_along_axis(x, top, axis=1).tolist(),
+                "contributions": np.take_along_axis(contrib, top, axis=1).tolist(),
+            },
+        }  # fmt: skip
+
     def scores(self, candidates: Sequence[CandidateSignal]) -> Scores:
         """The features, probabilities, contributions and each row's top columns."""
-        x = feature_matrix(candidates, self.model.names, self.config)
-        probability = np.clip(self.model.probabilities(x), 0.0, 1.0)
-        contrib = self.model.contributions(x, exact=False)[:, :-1]
-        return Scores(x, probability, contrib, top_features(contrib, self.top))
+        return self.score_matrix(feature_matrix(candidates, self.model.names, self.config))
+
+    def score_matrix(self, x: FloatMatrix) -> Scores:
+        """`scores` of a feature matrix in the model's column order."""
+        probability, contrib = self.model.score(x)
+        contrib = contrib[:, :-1]
+        return Scores(x, np.clip(probability, 0.0, 1.0), contrib, top_features(contrib, self.top))
 
     def reply(
         self,
@@ -133,13 +201,9 @@ class ModelScorer:
         """The reply objects (timed apart by the benchmark)."""
         # One validation of plain dicts in pydantic's core: cheaper than building the
         # 6 objects per candidate in Python with model_construct, and checked.
-        return REPLY.validate_python(self.reply_content(candidates, scores))
+        return REPLY.validate_python(self.reply_content([c.id for c in candidates], scores))
 
-    def reply_content(
-        self,
-        candidates: Sequence[CandidateSignal],
-        scores: Scores,
-    ) -> dict[str, Any]:
+    def reply_content(self, signal_ids: Sequence[str], scores: Scores) -> dict[str, Any]:
         """The reply as plain Python values, every field in the messages' order (so that
         `to_json` of it is `model_dump_json` of the reply)."""
         names = self.model.names
@@ -153,15 +217,16 @@ class ModelScorer:
             "schema_version": version, "type": "ml_predict_reply",
             "model_version": self.version,
             "predictions": [
-                {"schema_version": version, "type": "ml_prediction", "signal_id": candidate.id,
+                {"schema_version": version, "type": "ml_prediction", "signal_id": signal_id,
                  "probability": p, "neutral": False,
                  "contributions": [
                      {"schema_version": version, "type": "feature_contribution", "feature": f,
                       "value": v if math.isfinite(v) else None, "contribution": c}
                      for f, v, c in zip(feature_row, value_row, push_row, strict=True)
                  ]}
-                for candidate, p, feature_row, value_row, push_row in zip(
-                    candidates, probability.tolist(), features, values, pushes, strict=True
+                for signal_id, p, feature_row, value_row, push_row in zip(
+                    signal_ids, probability.tolist(), features, values, pushes, strict=True
                 )
             ],
+            "rows": None,
         }  # fmt: skip

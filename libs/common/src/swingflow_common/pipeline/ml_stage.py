@@ -86,7 +86,7 @@ def score_batch(
     if scorer is None or not candidates:
         return [MlOutcome(neutral_ml_stage(config)) for _ in candidates]
     reply = scorer.predict(candidates)
-    by_id = {p.signal_id: p for p in reply.predictions}
+    by_id = {p.signal_id: p for p in reply.all_predictions()}
     out = []
     for cand in candidates:
         pred = by_id.get(cand.id)

@@ -92,9 +92,11 @@ export function dispatch(envelope: ServerEnvelope, sinks: LiveSinks): void {
       return; // their arrival already fed the client's watchdog
     case 'dead_letter':
     case 'feature_contribution':
+    case 'feature_rows':
     case 'ml_predict_reply':
     case 'ml_predict_request':
     case 'ml_prediction':
+    case 'prediction_rows':
     case 'scan_job':
     case 'stage_score':
       connection.count('ignored'); // internal messages no channel should carry
