@@ -33,6 +33,7 @@ from swingflow_common.messages import (
     MlPredictRequest,
     StageScore,
 )
+from swingflow_common.ml.rows import rows_matrix
 from swingflow_common.pipeline import Evaluation, MlOutcome, evaluate, neutral_ml_stage, score_batch
 from swingflow_common.testing import eventually
 from swingflow_signals import judge as judge_module
@@ -100,19 +101,22 @@ async def test_with_an_ml_responder_the_ml_stage_is_its_answer(
     js: JetStreamContext, nats_url: str, sqlite_url: str, sqlite_sessions: Sessions,
     config_path: Path,
 ) -> None:  # fmt: skip
-    def reply_to(cands: Sequence[CandidateSignal]) -> MlPredictReply:
+    def reply_to(ids: Sequence[str]) -> MlPredictReply:
         contribution = FeatureContribution(feature="rsi_14", value=47.0, contribution=0.4)
         return MlPredictReply(model_version="stub-1", predictions=tuple(
-            MlPrediction(signal_id=c.id, probability=0.9, neutral=False,
-                         contributions=(contribution,)) for c in cands))  # fmt: skip
+            MlPrediction(signal_id=i, probability=0.9, neutral=False,
+                         contributions=(contribution,)) for i in ids))  # fmt: skip
 
     class Stub:
         def predict(self, cands: Sequence[CandidateSignal]) -> MlPredictReply:
-            return reply_to(cands)
+            return reply_to([c.id for c in cands])
+
+    requests: list[MlPredictRequest] = []
 
     async def respond(msg: Msg) -> None:
         request = MlPredictRequest.model_validate_json(msg.data)
-        await msg.respond(reply_to(request.candidates).model_dump_json().encode())
+        requests.append(request)
+        await msg.respond(reply_to(request.signal_ids).model_dump_json().encode())
 
     c = candidate("AAPL")
     config = load_config(config_path)
@@ -131,6 +135,13 @@ async def test_with_an_ml_responder_the_ml_stage_is_its_answer(
         "stub-1", 0.9, False)  # fmt: skip
     assert signal.ml_contributions[0].feature == "rsi_14"
     assert (row.score_ml_confidence, row.model_version) == (0.9, "stub-1")
+    # the request carried the candidate's feature rows, not the candidate
+    (request,) = requests
+    assert request.rows is not None
+    assert not request.candidates
+    assert request.rows.signal_ids == (c.id,)
+    sent = rows_matrix(request.rows, ("rsi_14", "stage_base"))
+    assert sent.tolist() == [[c.features["rsi_14"], c.base.score]]
 
 
 async def test_a_silent_ml_service_leaves_the_stage_neutral_and_says_so(

@@ -1,4 +1,7 @@
-"""Stage 3 over NATS: one `ml.predict` request per batch, neutral when nobody answers.
+"""Stage 3 over NATS: `ml.predict` requests of `CHUNK` candidates, sent together, each
+carrying its candidates' feature rows (the compact form of the request: the ml service
+then decodes a few arrays instead of every candidate's snapshot); neutral when nobody
+answers.
 
 The ml service may be absent, slow, or refuse the request; none of that holds a signal
 back. The ML stage is then neutral (0.5, passed) and its reason says why, so a stored
@@ -19,14 +22,28 @@ from pydantic import ValidationError
 from swingflow_common import subjects
 from swingflow_common.bus import describe
 from swingflow_common.config import StrategyConfig
-from swingflow_common.messages import CandidateSignal, MlPredictReply, MlPredictRequest
+from swingflow_common.messages import (
+    CandidateSignal,
+    FeatureRows,
+    MlPredictReply,
+    MlPredictRequest,
+)
+from swingflow_common.ml.features import batch_feature_names, feature_matrix
+from swingflow_common.ml.rows import encode_rows
 from swingflow_common.pipeline import MlOutcome, neutral_ml_stage, score_batch
 from swingflow_signals import metrics
 
 log = logging.getLogger("swingflow.signals.ml")
 
 ERROR_HEADER = "Nats-Service-Error"  # the NATS services convention for an error reply
-CHUNK = 64  # candidates per request, well inside NATS's 1 MB message limit
+CHUNK = 64  # candidates per request (about 60 KB of feature rows); replicas share them
+WAVE = 4  # requests whose feature rows are computed together (256 candidates)
+# asks whether a model answers, without candidates
+NO_ROWS = (
+    MlPredictRequest(rows=FeatureRows(signal_ids=(), names=(), values=b""))
+    .model_dump_json()
+    .encode()
+)
 
 
 class _Answered:
@@ -39,6 +56,13 @@ class _Answered:
         return self.reply
 
 
+async def _let_requests_out() -> None:
+    """Two turns of the event loop: the request tasks publish (nats-py queues the bytes
+    and wakes its flusher), then the flusher writes them to the socket."""
+    for _ in range(2):
+        await asyncio.sleep(0)
+
+
 def unavailable(
     candidates: Sequence[CandidateSignal], config: StrategyConfig, why: str
 ) -> list[MlOutcome]:
@@ -48,24 +72,70 @@ def unavailable(
 
 
 class MlClient:
-    """Asks the ml service to score candidates; `connection` gives the NATS client."""
+    """Asks the ml service to score candidates; `connection` gives the NATS client.
+
+    While the ml service answers without a model, a batch first asks with an empty
+    request (a round trip of about 100 bytes): if there is still no model, every
+    candidate gets the neutral stage that a full request would have brought, and the
+    feature rows (about 10 ms of CPU per 1,000 candidates) are not computed. A model
+    loaded meanwhile answers the probe with its version, and the batch is then sent in
+    full, so a new model is used from the next batch on, as before."""
 
     def __init__(self, connection: Callable[[], Client], timeout: float) -> None:
         self.connection = connection
         self.timeout = timeout
+        self.model_seen = True  # until an answer says there is no model
 
     async def score(
         self, candidates: Sequence[CandidateSignal], config: StrategyConfig
     ) -> list[MlOutcome]:
         """One MlOutcome per candidate, in order."""
-        chunks = [candidates[i : i + CHUNK] for i in range(0, len(candidates), CHUNK)]
-        results = await asyncio.gather(*(self._score_chunk(c, config) for c in chunks))
-        return [outcome for chunk in results for outcome in chunk]
+        if not candidates:
+            return []
+        if not self.model_seen:
+            answer = await self._ask(NO_ROWS, 0)
+            if isinstance(answer, str):
+                return unavailable(candidates, config, answer)
+            if answer.model_version is None:
+                return [MlOutcome(neutral_ml_stage(config)) for _ in candidates]
+        out: list[MlOutcome] = []
+        for chunk, answer in zip(self.chunks(candidates), await self.ask(candidates, config),
+                                 strict=True):  # fmt: skip
+            if isinstance(answer, str):
+                out += unavailable(chunk, config, answer)
+            else:
+                out += score_batch(chunk, _Answered(answer), config)
+        return out
 
-    async def _score_chunk(
+    @staticmethod
+    def chunks(candidates: Sequence[CandidateSignal]) -> list[Sequence[CandidateSignal]]:
+        """The candidates of each request, in order."""
+        return [candidates[i : i + CHUNK] for i in range(0, len(candidates), CHUNK)]
+
+    async def ask(
         self, candidates: Sequence[CandidateSignal], config: StrategyConfig
-    ) -> list[MlOutcome]:
-        payload = MlPredictRequest(candidates=tuple(candidates)).model_dump_json().encode()
+    ) -> list[MlPredictReply | str]:
+        """Each chunk's reply, or why it has none. The feature rows are computed a wave
+        of `WAVE` requests at a time, and a wave's requests go out before the next wave
+        is computed: the ml service scores them meanwhile (on another core), instead of
+        waiting for the whole batch's rows."""
+        asked: list[asyncio.Task[MlPredictReply | str]] = []
+        step = CHUNK * WAVE
+        for start in range(0, len(candidates), step):
+            if asked:
+                await _let_requests_out()
+            wave = candidates[start : start + step]
+            names = batch_feature_names(wave)
+            x = feature_matrix(wave, names, config)
+            ids = [c.id for c in wave]
+            for i in range(0, len(wave), CHUNK):
+                rows = encode_rows(ids[i : i + CHUNK], names, x[i : i + CHUNK])
+                payload = MlPredictRequest(rows=rows).model_dump_json().encode()
+                asked.append(asyncio.create_task(self._ask(payload, len(rows.signal_ids))))
+        return list(await asyncio.gather(*asked))
+
+    async def _ask(self, payload: bytes, size: int) -> MlPredictReply | str:
+        """The ml service's reply, or why there is none (logged and counted)."""
         start = time.perf_counter()
         outcome, why = "answered", ""
         try:
@@ -91,6 +161,7 @@ class MlClient:
                     outcome, why = "bad_reply", f"unreadable ml reply ({describe(exc)[:200]})"
         metrics.ML_REQUESTS.labels(outcome).inc()
         if outcome != "answered":
-            log.info("ml stage neutral", extra={"why": why, "candidates": len(candidates)})
-            return unavailable(candidates, config, why)
-        return score_batch(candidates, _Answered(reply), config)
+            log.info("ml stage neutral", extra={"why": why, "candidates": size})
+            return why
+        self.model_seen = reply.model_version is not None
+        return reply
