@@ -12,7 +12,11 @@ no feed: this benchmark is the market). On a synthetic universe of 1,000 symbols
 3. days: each of the next 3 sessions, 1,000 bars at once, timed on its own
    (`pipeline_measure.time_day`: from the first bar stored to the last ack of every
    consumer of the pipeline); the figure is their median;
-4. latency: the next 6 sessions at 200 bars/s (`pipeline_measure.latency`).
+4. latency: the next 6 sessions at 200 bars/s (`pipeline_measure.latency`), also split
+   where each confirmed signal's candidate went out (bar -> candidate, the scanner's
+   part; candidate -> confirmed, the signals service's).
+
+`BENCH_PIPELINE_BACKENDS=sqlite` (or `postgresql`) measures one backend only.
 
 Same-run baseline: the pure pipeline in one process (`pipeline.scan.scan`, every stage,
 neutral ML) on the same 3 days, median of 3 scans each; the ratio is the cost of the bus,
@@ -156,7 +160,11 @@ def run(console: Console) -> None:
         baseline = pure_baseline(data, config, [pd.Timestamp(d) for d in timed_days])
         backends: dict[str, dict[str, Any]] = {}
         why_not_pg = asyncio.run(postgres_missing())
+        chosen = os.environ.get("BENCH_PIPELINE_BACKENDS", "sqlite,postgresql").split(",")
         for backend in ("sqlite", "postgresql"):
+            if backend not in chosen:
+                backends[backend] = {"skipped": "not in BENCH_PIPELINE_BACKENDS"}
+                continue
             if backend == "postgresql" and why_not_pg:
                 backends[backend] = {"skipped": f"PostgreSQL unavailable: {why_not_pg}"}
                 continue

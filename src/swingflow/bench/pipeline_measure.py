@@ -160,6 +160,12 @@ def _means(before: Sums, after: Sums) -> dict[str, float | None]:
     return out
 
 
+def _percentiles(samples: Any) -> dict[str, float] | None:
+    if not len(samples):
+        return None
+    return {f"p{q}": round(float(np.percentile(samples, q)), 2) for q in (50, 90, 99)}
+
+
 def _key(symbol: str, ts: datetime) -> Key:
     return symbol, ts
 
@@ -168,7 +174,13 @@ async def latency(platform: Platform, bars: Sequence[Bar], rate: float) -> dict[
     """Publish `bars` at `rate` per second; bar-to-confirmed latency (see module docstring)."""
     sent: dict[Key, float] = {}
     seen: dict[Key, float] = {}
+    found: dict[Key, float] = {}  # when the candidate went out: where the time goes
     signals = 0
+
+    async def on_candidate(msg: Any) -> None:
+        now = time.perf_counter()
+        data = json.loads(msg.data)
+        found.setdefault(_key(str(data["symbol"]), datetime.fromisoformat(str(data["ts"]))), now)
 
     async def on_confirmed(msg: Any) -> None:
         nonlocal signals
@@ -180,6 +192,7 @@ async def latency(platform: Platform, bars: Sequence[Bar], rate: float) -> dict[
 
     histograms = _histograms(platform)
     sub = await platform.nc.subscribe(subjects.CONFIRMED_ALL, cb=on_confirmed)
+    candidates_sub = await platform.nc.subscribe(subjects.CANDIDATES_ALL, cb=on_candidate)
     await platform.nc.flush()
     futures = []
     start = time.perf_counter()
@@ -195,7 +208,11 @@ async def latency(platform: Platform, bars: Sequence[Bar], rate: float) -> dict[
     behind = time.perf_counter() - start - published_in  # ~0 when the pipeline kept up
     await platform.nc.flush()
     await sub.unsubscribe()
+    await candidates_sub.unsubscribe()
     samples = np.array([seen[k] - sent[k] for k in seen if k in sent]) * 1_000.0
+    both = [k for k in seen if k in sent and k in found]
+    scanner = np.array([found[k] - sent[k] for k in both]) * 1_000.0
+    judging = np.array([seen[k] - found[k] for k in both]) * 1_000.0
     if samples.size == 0:
         raise RuntimeError("no bar gave a confirmed signal: nothing to measure")
     return {
@@ -209,5 +226,8 @@ async def latency(platform: Platform, bars: Sequence[Bar], rate: float) -> dict[
         "p90_ms": round(float(np.percentile(samples, 90)), 2),
         "p99_ms": round(float(np.percentile(samples, 99)), 2),
         "max_ms": round(float(samples.max()), 2),
+        # the same confirmed signals, split where their candidate went out
+        "bar_to_candidate_ms": _percentiles(scanner),
+        "candidate_to_confirmed_ms": _percentiles(judging),
         "means_during_phase": _means(histograms, _histograms(platform)),
     }
