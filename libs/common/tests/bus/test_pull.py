@@ -10,7 +10,7 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
 from swingflow_common.bus import ensure_streams
-from swingflow_common.bus.pull import BatchConsumer, PullSpec, fetch_ready
+from swingflow_common.bus.pull import BatchConsumer, PullSpec
 from swingflow_common.testing import eventually
 
 SPEC = PullSpec("md.bars.*", "MARKET", "test-pull", batch_size=8, fetch_timeout=0.1)
@@ -109,35 +109,3 @@ async def test_a_partial_batch_lingers_once_for_what_comes_meanwhile(js: JetStre
 
     assert batches[0] == list(range(spec.batch_size))  # one full batch, not the first alone
     assert [i for batch in batches for i in batch] == list(range(12))  # in order, once each
-
-
-async def test_fetch_ready_hands_over_the_first_message_without_waiting_for_the_batch(
-    js: JetStreamContext,
-) -> None:
-    """A consumer that has caught up gets the next message as it comes, not once the batch
-    fills or the (here 60 s) fetch timeout runs out; what is ready is taken together."""
-    await ensure_streams(js)
-    sub = await js.pull_subscribe(
-        "md.bars.*", durable="test-ready", stream="MARKET", config=SPEC.consumer_config()
-    )
-    await put(js, 3)
-    ready = await asyncio.wait_for(fetch_ready(sub, 32, wait=60.0), 10.0)
-    assert [int(m.data) for m in ready] == [0, 1, 2]  # the three ready, at once
-
-    async def one_later() -> None:
-        await asyncio.sleep(0.2)
-        await js.publish("md.bars.S9", b"3")
-
-    later = asyncio.create_task(one_later())
-    waited = await asyncio.wait_for(fetch_ready(sub, 32, wait=60.0), 10.0)
-    await later
-    assert [int(m.data) for m in waited] == [3]  # handed over alone, well before 60 s
-    for msg in (*ready, *waited):
-        await msg.ack()
-    try:
-        await fetch_ready(sub, 32, wait=0.2)
-    except TimeoutError:
-        pass
-    else:
-        raise AssertionError("nothing was published: the fetch must time out")
-    await sub.unsubscribe()

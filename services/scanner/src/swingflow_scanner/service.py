@@ -26,7 +26,6 @@ from nats.js.errors import NotFoundError
 from swingflow_common import subjects
 from swingflow_common.bus import MAX_DELIVER, ensure_streams, handle_each, publish, stream_for
 from swingflow_common.bus.broker import ACK_WAIT
-from swingflow_common.bus.pull import fetch_ready
 from swingflow_common.config import StrategyConfig
 from swingflow_common.messages import ScanJob, utcnow
 from swingflow_common.observability import SERVICE_READY, track_handler
@@ -151,7 +150,7 @@ class Scanner:
         handle, batch = self.handlers[durable]
         while not stop.is_set():
             try:
-                msgs = await fetch_ready(sub, batch, self.settings.fetch_timeout_s)
+                msgs = await sub.fetch(batch, timeout=self.settings.fetch_timeout_s)
             except TimeoutError:
                 continue
             except Exception:

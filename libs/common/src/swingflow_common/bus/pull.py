@@ -5,9 +5,9 @@ fetching until the batch is full or its deadline passes, and catches only nats-p
 `nats.errors.TimeoutError`. When the deadline runs out between two fetches, nats-py raises
 the built-in `TimeoutError` instead; the loop task dies and is restarted, and the messages
 it had already fetched for the batch are neither handled nor acked, so they wait for
-`ack_wait` (30 s) before redelivery. Under load that happens often. This loop takes what
-is ready, or waits up to `fetch_timeout` for the first message (`fetch_ready`: never for
-the batch to fill), and treats both timeouts as "nothing yet".
+`ack_wait` (30 s) before redelivery. Under load that happens often. This loop makes one
+fetch per batch (nats-py waits up to `fetch_timeout` for it to fill) and treats both
+timeouts as "nothing yet".
 
     consumer = BatchConsumer(js, PullSpec(subjects.BARS_ALL, "MARKET", "portfolio-bars"),
                              handle=on_bars, name="bars")
@@ -22,7 +22,6 @@ it raised is nacked with a short delay, so it is redelivered rather than forgott
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
@@ -39,58 +38,6 @@ log = logging.getLogger(__name__)
 
 ACK_WAIT = 30.0
 LINGER_FETCH = 0.01  # seconds the fetch after a linger waits when nothing came meanwhile
-READY_WAIT = 1.0  # seconds for the server's answer to a no-wait pull (it answers at once)
-_STOP = {"404", "408"}  # no (more) messages; the request expired
-
-
-async def _take_ready(sub: JetStreamContext.PullSubscription, n: int) -> list[Msg]:
-    """Up to `n` messages that are ready now: those the subscription already holds, then
-    a no-wait pull, which the server answers at once with what it has and, when that is
-    fewer than asked, a "no messages" status. Nothing waits for messages to come.
-
-    Written on nats-py's pull subscription internals (`_sub`, `_nc`, `_nms`, `_deliver`,
-    pinned with nats-py; `test_pull.py` covers it) because its `fetch` has no such mode:
-    with nothing ready it waits for messages, and a short wait there leaves deliveries
-    behind for the next fetch, which then takes them all, beyond its batch."""
-    core = sub._sub
-    out: list[Msg] = []
-    while len(out) < n and core.pending_msgs:
-        msg = await core.next_msg(timeout=READY_WAIT)
-        if JetStreamContext.is_status_msg(msg) is None:  # a status left by an older pull
-            out.append(msg)
-    if len(out) == n:
-        return out
-    request = json.dumps({"batch": n - len(out), "no_wait": True}).encode()
-    await sub._nc.publish(sub._nms, request, sub._deliver)
-    while len(out) < n:
-        try:
-            msg = await core.next_msg(timeout=READY_WAIT)
-        except TimeoutError:
-            break
-        status = JetStreamContext.is_status_msg(msg)
-        if status is None:
-            out.append(msg)
-        elif status in _STOP:
-            break
-    return out
-
-
-async def fetch_ready(sub: JetStreamContext.PullSubscription, batch: int, wait: float) -> list[Msg]:
-    """Up to `batch` messages, without waiting for the batch to fill: those ready now, or
-    else the first to arrive within `wait` seconds (TimeoutError when none does) with
-    those ready by then.
-
-    Why not `sub.fetch(batch, timeout)`: when nothing is ready, nats-py's fetch sends a
-    waiting pull request and, once the first message has come, waits for the rest of
-    the batch until its timeout runs out. A consumer that has caught up with a steady
-    trickle (bars at 200 a second, candidates as they are found) then holds its first
-    message for up to that timeout (1 s for the scanner, 0.2 s for signals and portfolio):
-    the bar-to-signal latency's tail."""
-    ready = await _take_ready(sub, batch)
-    if ready:
-        return ready
-    first = await sub.fetch(1, timeout=wait)  # nats-py's waiting pull, for one message
-    return first + (await _take_ready(sub, batch - 1) if batch > 1 else [])
 
 
 @dataclass(frozen=True)
@@ -163,7 +110,7 @@ class BatchConsumer:
         assert self._sub is not None
         spec = self.spec
         try:
-            messages = await fetch_ready(self._sub, spec.batch_size, spec.fetch_timeout)
+            messages = await self._sub.fetch(spec.batch_size, timeout=spec.fetch_timeout)
         except TimeoutError:  # the built-in one and nats.errors.TimeoutError alike
             return []
         if spec.linger > 0 and len(messages) < spec.batch_size and self._running:
