@@ -10,25 +10,25 @@ inside the service and end to end over NATS.
    service freezes it (`swingflow_common.heap`), each with its median CPU time and the
    garbage collections met: `handler` (judged) runs rows requests one after the other,
    as the service meets them; `handler_interleaved` alternates them with whole-candidate
-   requests (slower: the 2.6 MB request leaves the caches cold). The parts (decode, rows to the model's columns, leaves,
-   margins, Saabas contributions, top contributions, reply JSON) are timed apart, so a
-   missed budget says where, and so is the sender's side (feature rows from candidates,
-   the request's JSON, the reply's validation). `before` times, in the same run, a
-   request of whole candidates (interleaved with the rows), its decode and features,
-   XGBoost's own margins and `approx_contribs`, and the path before issue 7's first
-   round (features a candidate at a time, exact TreeSHAP). Checked: the rows' matrix
-   equals the candidates' and the per-candidate one, the rows' predictions equal the
-   candidates', the contributions equal XGBoost's `approx_contribs`; how they compare
-   with exact SHAP is reported;
-3. over NATS: a nats-server and the ml service as its own process (`swingflow service ml`,
-   the model promoted in a registry of its own), one client sending the same 1,000
-   candidates in requests of 64 through the signals service's own client (`MlClient.
-   ask`): the judged figure (`signals_client`) also times what that client does around
-   the round trips (the feature rows, a wave of four requests at a time, each request's
-   JSON, each reply's validation); `rows_64` and `rows_250` time the round trips of
-   ready requests sent together, and
-   `candidates_64`/`candidates_250` the whole-candidate requests (2.6 MB). Median and
-   p95 of `REPEATS` rounds, and the CPU the service and the client used per round.
+   requests (slower: the 2.6 MB request leaves the caches cold). The parts (decode, rows
+   to the model's columns, leaves, margins, Saabas contributions, top contributions,
+   reply JSON) are timed apart, so a missed budget says where, and so is the sender's
+   side (feature rows from candidates, the request's JSON, the reply's validation).
+   `before` times, in the same run, a request of whole candidates (interleaved with the
+   rows), its decode and features, XGBoost's own margins and `approx_contribs`, and the
+   path before issue 7's first round (features a candidate at a time, exact TreeSHAP).
+   Checked: the rows' matrix equals the candidates' and the per-candidate one, the
+   rows' predictions equal the candidates', the contributions equal XGBoost's
+   `approx_contribs`; how they compare with exact SHAP is reported;
+3. over NATS (`ml_over_nats`): a nats-server and the ml service as its own process
+   (`swingflow service ml`, the model promoted in a registry of its own), one client
+   sending the same 1,000 candidates in requests of 64 through the signals service's own
+   client (`MlClient.ask`): the judged figure (`signals_client`) also times what that
+   client does around the round trips (the feature rows, a wave of four requests at a
+   time, each request's JSON, each reply's validation); `rows_64` and `rows_250` time
+   the round trips of ready requests sent together, and `candidates_64`/`candidates_250`
+   the whole-candidate requests (2.6 MB). Median and p95 of `REPEATS` rounds, and the CPU
+   the service and the client used per round.
 
 Budgets (issue 7): 1,000 predictions within 20 ms inside the service, 50 ms over NATS.
 """
@@ -41,11 +41,8 @@ import gc
 import json
 import os
 import statistics
-import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -53,24 +50,23 @@ import numpy as np
 from rich.console import Console
 
 from swingflow.bench.common import write_result
+from swingflow.bench.ml_over_nats import (
+    JUDGED,
+    REPEATS,
+    over_nats,
+    register,
+    signals_ask,
+    ways,
+)
+from swingflow.bench.ml_over_nats import ms as _ms
 from swingflow_common.config import load_config
 from swingflow_common.data import load_builtin
 from swingflow_common.messages import MlPredictReply, MlPredictRequest
 
 DATASETS = ("bokeh-2000-2013-adjusted", "megacaps-2013-2023")
 BATCH = 1_000
-REPEATS = 15
 BASELINE_REPEATS = 5  # the path before this work takes seconds a run on the loaded machine
-CHUNKS = (64, 250)  # as the signals service sends; the fewest whole-candidate requests
-JUDGED = "signals_client"  # the budget's figure: the signals service's own client asking
 BUDGET_SERVICE_MS, BUDGET_NATS_MS = 20.0, 50.0
-
-
-def _ms(runs: list[float]) -> dict[str, float]:
-    ordered = sorted(runs)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return {"median_ms": statistics.median(runs) * 1e3, "p95_ms": p95 * 1e3,
-            "min_ms": ordered[0] * 1e3}  # fmt: skip
 
 
 def _timed(fn: Any, repeats: int = REPEATS) -> list[float]:
@@ -240,157 +236,6 @@ def _agreement(model: Any, x: Any, k: int) -> dict[str, float]:
     }
 
 
-def _process_cpu(pid: int) -> float:
-    """CPU seconds (user + system) a process has used so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-Requests = Callable[[], list[bytes]]
-SignalsAsk = Callable[[Any], Awaitable[list[MlPredictReply]]]
-
-
-async def _over_nats(
-    workdir: Path, row: Any, ways: dict[str, Requests], probe: bytes, signals: SignalsAsk
-) -> dict[str, Any]:
-    """Round trips of the batch: as the signals service's client asks (`signals`, its
-    work around the requests inside the clock), then each way of sending ready requests."""
-    import nats
-
-    from swingflow_common.bus.server import NatsServer
-
-    async with NatsServer(store_dir=workdir / "nats") as server:
-        env = {**os.environ, "NATS_URL": server.url, "DATABASE_URL": row["database_url"],
-               "LOG_LEVEL": "WARNING"}  # fmt: skip
-        cmd = [sys.executable, "-c", "from swingflow_ml.app import main; main()"]
-        service = await asyncio.create_subprocess_exec(*cmd, env=env)
-        try:
-            client = await nats.connect(server.url)
-            replies: list[MlPredictReply] = []
-
-            async def ready() -> bool:
-                try:
-                    answer = await client.request("ml.predict", probe, timeout=5)
-                except Exception:  # not subscribed yet
-                    return False
-                replies.append(MlPredictReply.model_validate_json(answer.data))
-                return bool(replies[-1].model_version == row["version"])
-
-            deadline = time.monotonic() + 300  # the service imports XGBoost first
-            while not await ready():
-                if time.monotonic() > deadline:
-                    seen = replies[-1].model_version if replies else "no answer"
-                    raise RuntimeError(f"the ml service never answered with the model ({seen})")
-                await asyncio.sleep(0.5)
-            out: dict[str, Any] = {}
-            runs = []
-            service_cpu, client_cpu = _process_cpu(service.pid), time.process_time()
-            for _ in range(REPEATS):
-                t0 = time.perf_counter()
-                got = await signals(client)
-                runs.append(time.perf_counter() - t0)
-            out[JUDGED] = {
-                **_ms(runs), "predictions": sum(len(r.all_predictions()) for r in got),
-                "requests": len(got),
-                "service_cpu_ms_per_round":
-                    (_process_cpu(service.pid) - service_cpu) / REPEATS * 1e3,
-                "client_cpu_ms_per_round": (time.process_time() - client_cpu) / REPEATS * 1e3,
-            }  # fmt: skip
-            for name, requests in ways.items():
-                runs = []
-                chunks = requests()
-                service_cpu, client_cpu = _process_cpu(service.pid), time.process_time()
-                for _ in range(REPEATS):
-                    t0 = time.perf_counter()
-                    answers = await asyncio.gather(
-                        *(client.request("ml.predict", chunk, timeout=60) for chunk in chunks)
-                    )
-                    runs.append(time.perf_counter() - t0)
-                service_cpu = (_process_cpu(service.pid) - service_cpu) / REPEATS
-                client_cpu = (time.process_time() - client_cpu) / REPEATS
-                predictions = sum(
-                    len(MlPredictReply.model_validate_json(a.data).all_predictions())
-                    for a in answers
-                )
-                out[name] = {
-                    **_ms(runs), "predictions": predictions, "requests": len(chunks),
-                    "request_bytes": sum(map(len, chunks)),
-                    "largest_request_bytes": max(map(len, chunks)),
-                    "reply_bytes": sum(len(a.data) for a in answers),
-                    "service_cpu_ms_per_round": service_cpu * 1e3,
-                    "client_cpu_ms_per_round": client_cpu * 1e3,
-                }  # fmt: skip
-            await client.drain()
-        finally:
-            service.terminate()
-            await asyncio.wait_for(service.wait(), 20)
-    return out
-
-
-async def _register(workdir: Path, model: Any) -> dict[str, str]:
-    from swingflow_common.db import engine_from_url, session_factory
-    from swingflow_common.db.migrate import migrate_async
-    from swingflow_common.ml import registry
-
-    url = f"sqlite+aiosqlite:///{workdir / 'registry.db'}"
-    await migrate_async(url)
-    path, sha = registry.save_model(model, workdir / "models")
-    engine = engine_from_url(url)
-    start = datetime(2000, 1, 1, tzinfo=UTC)
-    async with session_factory(engine).begin() as session:
-        await registry.register(session, model, path, sha, {}, (start, start))
-        await registry.promote(session, model.version)
-    await engine.dispose()
-    return {"database_url": url, "version": model.version}
-
-
-def _signals_ask(candidates: list[Any], config: Any) -> SignalsAsk:
-    """The signals service's client asking for the batch: the feature rows a wave at a
-    time, the requests, the replies validated (`MlClient.ask`)."""
-    from swingflow_signals.ml_client import MlClient
-
-    async def ask(client: Any) -> list[MlPredictReply]:
-        replies = await MlClient(lambda: client, 60.0).ask(candidates, config)
-        if any(isinstance(r, str) for r in replies):
-            raise RuntimeError(f"ml.predict failed: {replies}")
-        return [r for r in replies if not isinstance(r, str)]
-
-    return ask
-
-
-def _ways(candidates: list[Any], config: Any) -> dict[str, Requests]:
-    """The batch's requests, ready to send: feature rows (the matrix once for the batch,
-    then a request per chunk) and whole candidates as before."""
-    from swingflow_common.ml.features import batch_feature_names, feature_matrix
-    from swingflow_common.ml.rows import encode_rows
-
-    def rows(size: int) -> Requests:
-        def build() -> list[bytes]:
-            names = batch_feature_names(candidates)
-            x = feature_matrix(candidates, names, config)
-            ids = [c.id for c in candidates]
-            return [
-                MlPredictRequest(rows=encode_rows(ids[i : i + size], names, x[i : i + size]))
-                .model_dump_json().encode()
-                for i in range(0, len(candidates), size)
-            ]  # fmt: skip
-
-        return build
-
-    def whole(size: int) -> Requests:
-        return lambda: [
-            MlPredictRequest(candidates=tuple(candidates[i : i + size])).model_dump_json().encode()
-            for i in range(0, len(candidates), size)
-        ]
-
-    return {
-        f"rows_{CHUNKS[0]}": rows(CHUNKS[0]),
-        f"rows_{CHUNKS[1]}": rows(CHUNKS[1]),
-        f"candidates_{CHUNKS[0]}": whole(CHUNKS[0]),
-        f"candidates_{CHUNKS[1]}": whole(CHUNKS[1]),
-    }
-
-
 def run(console: Console) -> None:
     from swingflow_common.ml.history import labeled_history
     from swingflow_common.ml.scorer import ModelScorer
@@ -413,11 +258,11 @@ def run(console: Console) -> None:
     inside = _inside(scorer, candidates)
     console.print(f"inside the service: {json.dumps(inside)}")
     with tempfile.TemporaryDirectory() as tmp:
-        row = asyncio.run(_register(Path(tmp), model))
+        row = asyncio.run(register(Path(tmp), model))
         probe = MlPredictRequest(candidates=tuple(candidates[:1])).model_dump_json().encode()
-        ways = _ways(candidates, config)
-        signals = _signals_ask(candidates, config)
-        nats_figures = asyncio.run(_over_nats(Path(tmp), row, ways, probe, signals))
+        requests = ways(candidates, config)
+        signals = signals_ask(candidates, config)
+        nats_figures = asyncio.run(over_nats(Path(tmp), row, requests, probe, signals))
     console.print(f"over NATS: {json.dumps(nats_figures)}")
     service_ms = inside["handler"]["median_ms"]
     nats_ms = nats_figures[JUDGED]["median_ms"]  # as the signals service sends
