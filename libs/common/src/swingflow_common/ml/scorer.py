@@ -69,6 +69,11 @@ def top_features(contrib: FloatMatrix, k: int) -> npt.NDArray[np.intp]:
     return out
 
 
+def _finite(scores: Scores) -> bool:
+    """Whether every probability and contribution can go out without validation."""
+    return bool(np.isfinite(scores.probability).all() and np.isfinite(scores.contrib).all())
+
+
 class Scores(NamedTuple):
     """A batch's scores, row for row: features, probabilities, contributions (without
     the bias) and each row's top contribution columns."""
@@ -120,22 +125,16 @@ class ModelScorer:
         where they can fail: a probability or contribution that is not finite takes the
         validated path, which then answers (or refuses: ValidationError) as `predict`."""
         sized = [r for r in requests if r.size]
-        if not sized:
-            return [
-                self._rows_json((), None) if r.rows is not None else self._json((), None)
-                for r in requests
-            ]
-        x = np.concatenate([self.matrix(r) for r in sized])
-        scores = self.score_matrix(x)
+        scores = (
+            self.score_matrix(np.concatenate([self.matrix(r) for r in sized])) if sized else None
+        )
         out, start = [], 0
         for request in requests:
             rows = slice(start, start + request.size)
             start = rows.stop
-            part = scores.rows(rows) if request.size else None
-            if request.rows is not None:
-                out.append(self._rows_json(request.signal_ids, part))
-            else:
-                out.append(self._json(request.signal_ids, part))
+            part = scores.rows(rows) if scores is not None and request.size else None
+            answer = self._rows_json if request.rows is not None else self._json
+            out.append(answer(request.signal_ids, part))
         return out
 
     def matrix(self, request: MlPredictRequest) -> FloatMatrix:
@@ -149,16 +148,14 @@ class ModelScorer:
             empty = MlPredictReply(model_version=self.version, predictions=())
             return empty.model_dump_json().encode()
         content = self.reply_content(signal_ids, scores)
-        if not (np.isfinite(scores.probability).all() and np.isfinite(scores.contrib).all()):
+        if not _finite(scores):
             return REPLY.validate_python(content).model_dump_json().encode()
         return to_json(content)
 
     def _rows_json(self, signal_ids: Sequence[str], scores: Scores | None) -> bytes:
         """The reply to a request of rows: the predictions in columns (`PredictionRows`)."""
         content = self.rows_content(signal_ids, scores)
-        if scores is not None and not (
-            np.isfinite(scores.probability).all() and np.isfinite(scores.contrib).all()
-        ):
+        if scores is not None and not _finite(scores):
             return REPLY.validate_python(content).model_dump_json().encode()
         return to_json(content, inf_nan_mode="null")  # a value not known (NaN): null
 
