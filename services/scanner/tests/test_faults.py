@@ -4,12 +4,15 @@ commit. The batch is redelivered, nothing is lost, nothing is announced twice.""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
+import nats
 import pytest
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from prometheus_client import REGISTRY
 from scanner_helpers import (
@@ -29,6 +32,7 @@ from sqlalchemy.pool import NullPool
 from swingflow_common import subjects
 from swingflow_common.bus import ensure_streams
 from swingflow_common.db import engine_from_url, migrate_async, repository, session_factory
+from swingflow_common.messages import CandidateSignal
 from swingflow_common.observability import SERVICE_READY
 from swingflow_common.pipeline.history import candidates_over_history
 from swingflow_common.testing import eventually
@@ -214,3 +218,49 @@ async def test_without_pre_ping_a_dropped_connection_costs_one_retried_batch(
 
 async def _has(url: str, n: int) -> bool:
     return await _stored_bars(url) >= n
+
+
+class SlowCommits:
+    """A session factory whose transactions take `delay` seconds more to commit (the
+    scanner analyzes while it commits)."""
+
+    def __init__(self, real: async_sessionmaker[AsyncSession], delay: float) -> None:
+        self.real, self.delay = real, delay
+
+    def __call__(self) -> AsyncSession:
+        return self.real()
+
+    @contextlib.asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncSession]:
+        async with self.real.begin() as session:
+            yield session
+            await asyncio.sleep(self.delay)
+
+
+async def test_no_candidate_is_announced_before_its_bar_is_committed(
+    js: JetStreamContext, nats_url: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """The analysis runs while the bars commit; each candidate waits for the commit: when
+    it arrives, its bar is already readable from another connection."""
+    data = sp500_symbols(3, offset=4)
+    bars = day_ordered_bars(data)
+    expected = candidates_over_history(data, CONFIG)
+    checked: list[bool] = []
+    client = await nats.connect(nats_url)
+
+    async def on_candidate(msg: Msg) -> None:
+        candidate = CandidateSignal.model_validate_json(msg.data)
+        async with sessions() as session:
+            (last,) = await repository.latest_bars(session, candidate.symbol, 1)
+        checked.append(last.ts >= candidate.ts)
+
+    await client.subscribe(subjects.CANDIDATES_ALL, cb=on_candidate)
+    conf = settings(nats_url, "sqlite://", ticks=False, jobs=False)
+    async with running(js, SlowCommits(sessions, delay=0.05), conf):  # type: ignore[arg-type,unused-ignore]
+        await publish_all(js, bars)
+        await eventually(lambda: at_least(js, subjects.CANDIDATES_ALL, len(expected)), within=60)
+        await eventually(lambda: len(checked) >= len(expected))
+    await client.drain()
+    assert expected
+    assert all(checked)
+    assert sorted(c.id for c in await candidates(js)) == sorted(c.id for c in expected)
