@@ -86,6 +86,12 @@ class Scores(NamedTuple):
     def rows(self, rows: slice) -> Scores:
         return Scores(self.x[rows], self.probability[rows], self.contrib[rows], self.top[rows])
 
+    @classmethod
+    def none(cls) -> Scores:
+        """The scores of no candidates (an empty request)."""
+        nothing = np.empty((0, 0))
+        return cls(nothing, np.empty(0), nothing, np.empty((0, 0), dtype=np.intp))
+
 
 class ModelScorer:
     """Scores candidates with `model`; stage scores inside the features use `config`."""
@@ -125,16 +131,16 @@ class ModelScorer:
         where they can fail: a probability or contribution that is not finite takes the
         validated path, which then answers (or refuses: ValidationError) as `predict`."""
         sized = [r for r in requests if r.size]
-        scores = (
-            self.score_matrix(np.concatenate([self.matrix(r) for r in sized])) if sized else None
-        )
+        scores = Scores.none()
+        if sized:
+            scores = self.score_matrix(np.concatenate([self.matrix(r) for r in sized]))
         out, start = [], 0
         for request in requests:
             rows = slice(start, start + request.size)
             start = rows.stop
-            part = scores.rows(rows) if scores is not None and request.size else None
-            answer = self._rows_json if request.rows is not None else self._json
-            out.append(answer(request.signal_ids, part))
+            part = scores.rows(rows) if request.size else Scores.none()
+            content = self.rows_content if request.rows is not None else self.reply_content
+            out.append(self._encode(content(request.signal_ids, part), part))
         return out
 
     def matrix(self, request: MlPredictRequest) -> FloatMatrix:
@@ -143,28 +149,17 @@ class ModelScorer:
             return rows_matrix(request.rows, self.model.names)
         return feature_matrix(request.candidates, self.model.names, self.config)
 
-    def _json(self, signal_ids: Sequence[str], scores: Scores | None) -> bytes:
-        if scores is None:
-            empty = MlPredictReply(model_version=self.version, predictions=())
-            return empty.model_dump_json().encode()
-        content = self.reply_content(signal_ids, scores)
+    @staticmethod
+    def _encode(content: dict[str, Any], scores: Scores) -> bytes:
+        """`content`'s JSON; through the reply's validation when a score is not finite.
+        A feature value not known (NaN) is null in either form."""
         if not _finite(scores):
             return REPLY.validate_python(content).model_dump_json().encode()
-        return to_json(content)
+        return to_json(content, inf_nan_mode="null")
 
-    def _rows_json(self, signal_ids: Sequence[str], scores: Scores | None) -> bytes:
-        """The reply to a request of rows: the predictions in columns (`PredictionRows`)."""
-        content = self.rows_content(signal_ids, scores)
-        if scores is not None and not _finite(scores):
-            return REPLY.validate_python(content).model_dump_json().encode()
-        return to_json(content, inf_nan_mode="null")  # a value not known (NaN): null
-
-    def rows_content(self, signal_ids: Sequence[str], scores: Scores | None) -> dict[str, Any]:
+    def rows_content(self, signal_ids: Sequence[str], scores: Scores) -> dict[str, Any]:
         """The reply to a request of rows as plain Python values, every field in the
         messages' order (so that `to_json` of it is `model_dump_json` of the reply)."""
-        if scores is None:  # nothing to score
-            nothing = np.empty((0, 0))
-            scores = Scores(nothing, np.empty(0), nothing, np.empty((0, 0), dtype=np.intp))
         x, probability, contrib, top = scores
         version = SCHEMA_VERSION
         return {
