@@ -148,21 +148,13 @@ def signals_ask(candidates: list[Any], config: Any) -> SignalsAsk:
 def ways(candidates: list[Any], config: Any) -> dict[str, Requests]:
     """The batch's requests, ready to send: feature rows (the matrix once for the batch,
     then a request per chunk) and whole candidates as before."""
-    from swingflow_common.ml.features import batch_feature_names, feature_matrix
-    from swingflow_common.ml.rows import encode_rows
+    from swingflow_common.ml.rows import chunked_rows
 
     def rows(size: int) -> Requests:
-        def build() -> list[bytes]:
-            names = batch_feature_names(candidates)
-            x = feature_matrix(candidates, names, config)
-            ids = [c.id for c in candidates]
-            return [
-                MlPredictRequest(rows=encode_rows(ids[i : i + size], names, x[i : i + size]))
-                .model_dump_json().encode()
-                for i in range(0, len(candidates), size)
-            ]  # fmt: skip
-
-        return build
+        return lambda: [
+            MlPredictRequest(rows=r).model_dump_json().encode()
+            for r in chunked_rows(candidates, config, size)
+        ]
 
     def whole(size: int) -> Requests:
         return lambda: [

@@ -28,8 +28,7 @@ from swingflow_common.messages import (
     MlPredictReply,
     MlPredictRequest,
 )
-from swingflow_common.ml.features import batch_feature_names, feature_matrix
-from swingflow_common.ml.rows import encode_rows
+from swingflow_common.ml.rows import chunked_rows
 from swingflow_common.pipeline import MlOutcome, neutral_ml_stage, score_batch
 from swingflow_signals import metrics
 
@@ -124,12 +123,7 @@ class MlClient:
         for start in range(0, len(candidates), step):
             if asked:
                 await _let_requests_out()
-            wave = candidates[start : start + step]
-            names = batch_feature_names(wave)
-            x = feature_matrix(wave, names, config)
-            ids = [c.id for c in wave]
-            for i in range(0, len(wave), CHUNK):
-                rows = encode_rows(ids[i : i + CHUNK], names, x[i : i + CHUNK])
+            for rows in chunked_rows(candidates[start : start + step], config, CHUNK):
                 payload = MlPredictRequest(rows=rows).model_dump_json().encode()
                 asked.append(asyncio.create_task(self._ask(payload, len(rows.signal_ids))))
         return list(await asyncio.gather(*asked))

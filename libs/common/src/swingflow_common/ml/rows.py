@@ -33,9 +33,19 @@ def encode_rows(signal_ids: Sequence[str], names: Sequence[str], x: FloatMatrix)
 
 def feature_rows(candidates: Sequence[CandidateSignal], config: StrategyConfig) -> FeatureRows:
     """Every feature of `candidates` (stage scores by `config`'s stages), as rows."""
+    return chunked_rows(candidates, config, max(1, len(candidates)))[0]
+
+
+def chunked_rows(
+    candidates: Sequence[CandidateSignal], config: StrategyConfig, size: int
+) -> list[FeatureRows]:
+    """`feature_rows` of every `size` candidates in turn (at least one message), the
+    features computed once for all of them (the stage functions' fixed costs once)."""
     names = batch_feature_names(candidates)
     x = feature_matrix(candidates, names, config)
-    return encode_rows([c.id for c in candidates], names, x)
+    ids = [c.id for c in candidates]
+    starts = range(0, len(candidates), size) if candidates else range(1)
+    return [encode_rows(ids[i : i + size], names, x[i : i + size]) for i in starts]
 
 
 @lru_cache(maxsize=64)
