@@ -52,9 +52,9 @@ def neutral_reply(signal_ids: Iterable[str]) -> MlPredictReply:
 
 def neutral_answer(request: MlPredictRequest) -> MlPredictReply:
     """The neutral reply to `request`, in the form its requests get."""
+    ids = request.signal_ids
     if request.rows is None:
-        return neutral_reply(request.signal_ids)
-    ids = request.rows.signal_ids
+        return neutral_reply(ids)
     rows = PredictionRows(signal_ids=ids, neutral=True, probabilities=(NEUTRAL_SCORE,) * len(ids))
     return MlPredictReply(model_version=None, rows=rows)
 
@@ -99,10 +99,8 @@ class ScorerSlot:
         if isinstance(scorer, JsonScorer):
             return scorer.predict_json_many([request])[0], 0
         if isinstance(scorer, NeutralScorer):
-            reply = neutral_answer(request)
-        elif request.rows is not None:
+            return neutral_answer(request).model_dump_json().encode(), request.size
+        if request.rows is not None:
             raise TypeError(f"{type(scorer).__name__} scores candidates, not feature rows")
-        else:
-            reply = scorer.predict(request.candidates)
-        neutral = sum(p.neutral for p in reply.all_predictions())
-        return reply.model_dump_json().encode(), neutral
+        reply = scorer.predict(request.candidates)
+        return reply.model_dump_json().encode(), sum(p.neutral for p in reply.predictions)

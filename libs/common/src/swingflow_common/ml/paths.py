@@ -95,7 +95,6 @@ class DecisionPaths:
     numbered across the trees (`tree * width + node id`), so XGBoost's leaf indices need
     no look-up table."""
 
-    n_features: int
     width: int  # node numbers per tree (the largest tree's node count)
     leaf_value: npt.NDArray[np.float32]  # (trees * width,): a leaf's value, 0 elsewhere
     credits: sparse.csr_matrix  # (trees * width, features + 1): a leaf's path credits
@@ -136,7 +135,7 @@ class DecisionPaths:
         credits = sparse.csr_matrix(
             (credit, (rows, columns)), shape=(len(leaf_value), n_features + 1)
         )  # a feature split twice on one path: its credits add up, as XGBoost's do
-        return cls(n_features, width, leaf_value, credits, base, bias)
+        return cls(width, leaf_value, credits, base, bias)
 
     def leaves(self, booster: xgb.Booster, x: FloatArray) -> IntArray:
         """(rows, trees): each row's leaf in each tree, numbered across the trees."""
