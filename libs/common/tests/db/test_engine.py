@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from swingflow_common.db import engine_from_url, migrate_async, normalize_url, session_factory
+from swingflow_common.db import (
+    autocommit,
+    engine_from_url,
+    migrate_async,
+    normalize_url,
+    session_factory,
+)
 from swingflow_common.db import repository as repo
 from swingflow_common.messages import Bar
 
@@ -122,3 +128,34 @@ async def test_a_failed_transaction_leaves_nothing_behind(tmp_path: Path) -> Non
         await engine.dispose()
     assert tables == ["t"]  # the DDL was rolled back too: migrations are all or nothing
     assert count == 0
+
+
+async def test_an_autocommit_statement_is_committed_before_its_session_ends(
+    database_url: str,
+) -> None:
+    """`autocommit`: no transaction around the statements, so a batch's upsert is stored
+    (and SQLite's write lock free) as soon as it returns, and a failure after it in the
+    same block takes nothing back; a multi-row upsert is still one atomic statement."""
+    engine, other = engine_from_url(database_url), engine_from_url(database_url)
+    count = sa.text("SELECT count(*) FROM bars")
+    seen: list[int] = []
+
+    async def write_then_fail() -> None:
+        async with session_factory(autocommit(engine)).begin() as session:
+            await repo.upsert_bars(session, [_bar("AAPL", d) for d in range(1_500)])
+            async with other.connect() as reader:
+                seen.append((await reader.execute(count)).scalar_one())
+            async with session_factory(other).begin() as writer:  # the lock is free
+                await asyncio.wait_for(repo.upsert_bars(writer, [_bar("MSFT", 0)]), 5.0)
+            raise RuntimeError("after the write")
+
+    try:
+        with pytest.raises(RuntimeError, match="after the write"):
+            await write_then_fail()
+        async with other.connect() as reader:
+            kept = (await reader.execute(count)).scalar()
+    finally:
+        for e in (engine, other):
+            await e.dispose()
+    assert seen == [1_500]  # two pages of the multi-row upsert, committed by themselves
+    assert kept == 1_501

@@ -4,8 +4,8 @@ The delivery rules of docs/services.md, applied to a batch whose order matters:
 - a bad message (not JSON, invalid, a tick on a bar subject, a late or out-of-order bar)
   is dead-lettered with its reason by the symbol's owner, counted and acked; the batch
   goes on;
-- the owned new bars are stored in one transaction, committed before any candidate is
-  published;
+- the owned new bars are stored (one upsert statement, committed on its own: the
+  service's sessions are `db.autocommit`) before any candidate is published;
 - a transient fault (database locked, NATS timeout) retries the whole batch in place,
   after a growing delay (the messages are kept `in_progress`), rather than nacking it: a
   nacked batch would come back after newer bars and be refused as out of order. After
@@ -19,7 +19,7 @@ analyses, for the `analysis` KV bucket) are announced without waiting for each a
 (`bus.PublishBatch`), in slices: what a long batch has found goes out every
 `announce_every` seconds of analysis, so the signals service judges the first candidates
 while the scanner analyzes the rest, in batches big enough to be worth one ML request and
-one transaction. The batch's bars are acked once every announcement is acknowledged. A
+one write. The batch's bars are acked once every announcement is acknowledged. A
 latest analysis left at the setup tier (no setup on its last bar) is completed later by
 `finish_latest`, which the service calls only while no batch is being handled
 (`quiet_for`).

@@ -18,7 +18,7 @@ from faststream import FastStream
 from swingflow_common.bus import ensure_streams, jetstream, make_broker
 from swingflow_common.bus.pull import BatchConsumer
 from swingflow_common.config import ConfigError
-from swingflow_common.db import engine_from_url, migrate_async, session_factory
+from swingflow_common.db import autocommit, engine_from_url, migrate_async, session_factory
 from swingflow_common.observability import (
     SERVICE_READY,
     MetricsServer,
@@ -54,7 +54,9 @@ def build_service(settings: Settings | None = None) -> SignalsService:
     # meets a dropped connection is retried anyway (docs/services.md, performance)
     engine = engine_from_url(settings.database_url, pool_pre_ping=False)
     ml = MlClient(lambda: broker.config.connection_state.connection, settings.ml_timeout)
-    judge = Judge(broker, session_factory(engine), weights, ml)
+    # a batch's verdicts are one statement (`repository.save_first_verdicts`), committed on
+    # its own: the shortest hold of SQLite's one write lock, the fewest round trips
+    judge = Judge(broker, session_factory(autocommit(engine)), weights, ml)
     broker.include_router(build_router(broker, judge))
     app = FastStream(broker)
     served: list[MetricsServer] = []

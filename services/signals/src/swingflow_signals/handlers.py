@@ -2,7 +2,7 @@
 `bus.pull.BatchConsumer`), and weight updates (core NATS, every replica hears each one).
 
 The candidate handler applies the delivery rules by hand because a batch shares one ML
-request and one transaction: bad messages are dead-lettered and acked, the rest judged
+request and one write: bad messages are dead-lettered and acked, the rest judged
 together; if that raises, each is retried on its own (nacked with a delay, at last
 dead-lettered), so one poisonous candidate never holds back or redelivers its batch.
 

@@ -118,7 +118,8 @@ class Judge:
             metrics.EVALUATION_SECONDS.observe(time.perf_counter() - began)
         # One statement writes the verdicts of the candidates not judged before and says
         # which those were; only the others (rare: a redelivery, or a copy republished
-        # without its id) are read back, in the same transaction.
+        # without its id) are read back. The service's sessions are `db.autocommit`: the
+        # statement commits on its own, before anything is published.
         stored: dict[str, SignalRow] = {}
         written: set[str] = set()
         if judged:

@@ -8,13 +8,19 @@ async with sessions.begin() as session:
 """
 
 from swingflow_common.db import repository
-from swingflow_common.db.engine import engine_from_url, normalize_url, session_factory
+from swingflow_common.db.engine import (
+    autocommit,
+    engine_from_url,
+    normalize_url,
+    session_factory,
+)
 from swingflow_common.db.migrate import alembic_config, migrate, migrate_async
 from swingflow_common.db.models import Base
 
 __all__ = [
     "Base",
     "alembic_config",
+    "autocommit",
     "engine_from_url",
     "migrate",
     "migrate_async",
