@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +25,18 @@ from scanner_helpers import (
     sp500_symbols,
     stream_count,
 )
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import NullPool
 
 from swingflow_common import subjects
 from swingflow_common.bus import ensure_streams
-from swingflow_common.db import engine_from_url, migrate_async, repository, session_factory
+from swingflow_common.db import (
+    Writer,
+    engine_from_url,
+    migrate_async,
+    repository,
+    session_factory,
+)
 from swingflow_common.messages import CandidateSignal
 from swingflow_common.observability import SERVICE_READY
 from swingflow_common.pipeline.history import candidates_over_history
@@ -41,20 +46,24 @@ from swingflow_scanner.bar_handler import BarHandler
 pytestmark = pytest.mark.integration
 
 
-class FlakySessions:
-    """A session factory whose first `failures` transactions fail (a locked database)."""
+class FlakyWriter(Writer):
+    """The scanner's writer whose first `failures` writes fail (a locked database)."""
 
-    def __init__(self, real: async_sessionmaker[AsyncSession], failures: int) -> None:
-        self.real, self.failures = real, failures
+    failures = 0
 
-    def __call__(self) -> AsyncSession:
-        return self.real()
-
-    def begin(self) -> AbstractAsyncContextManager[AsyncSession]:
+    @contextlib.asynccontextmanager
+    async def connection(self) -> AsyncIterator[AsyncConnection]:
         if self.failures > 0:
             self.failures -= 1
             raise ConnectionError("database is locked")
-        return self.real.begin()
+        async with super().connection() as connection:
+            yield connection
+
+
+def flaky_writer(sessions: async_sessionmaker[AsyncSession], failures: int) -> FlakyWriter:
+    writer = FlakyWriter.bound_to(sessions)
+    writer.failures = failures
+    return writer
 
 
 class FlakyJetStream:
@@ -99,9 +108,9 @@ async def test_a_database_that_fails_for_a_while_loses_nothing(
     bars = day_ordered_bars(data)
     expected = candidates_over_history(data, CONFIG)
     failures = REGISTRY.get_sample_value("swingflow_scanner_batch_failures_total") or 0.0
-    flaky = FlakySessions(sessions, failures=1)  # the first try of the first batch
+    flaky = flaky_writer(sessions, failures=1)  # the first try of the first batch
     conf = settings(nats_url, "sqlite://", ticks=False, jobs=False, max_attempts=5)
-    async with running(js, flaky, conf):  # type: ignore[arg-type,unused-ignore]
+    async with running(js, sessions, conf, writer=flaky):
         await publish_all(js, bars)
         total = len(expected)
         await eventually(lambda: at_least(js, subjects.CANDIDATES_ALL, total), within=30)
@@ -145,11 +154,11 @@ async def test_a_batch_that_keeps_failing_is_dead_lettered_not_retried_forever(
     js: JetStreamContext, nats_url: str, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     bars = day_ordered_bars(sp500_symbols(2))[:10]
-    flaky = FlakySessions(sessions, failures=1_000)
+    flaky = flaky_writer(sessions, failures=1_000)
     conf = settings(nats_url, "sqlite://", ticks=False, jobs=False, max_attempts=2)
     await ensure_streams(js)
     await publish_all(js, bars)
-    async with running(js, flaky, conf):  # type: ignore[arg-type,unused-ignore]
+    async with running(js, sessions, conf, writer=flaky):
         await eventually(lambda: at_least(js, subjects.dlq("scanner"), len(bars), "DLQ"))
         assert SERVICE_READY.labels("scanner")._value.get() == 1.0  # still up
     letters = await dead_letters(js)
@@ -220,28 +229,22 @@ async def _has(url: str, n: int) -> bool:
     return await _stored_bars(url) >= n
 
 
-class SlowCommits:
-    """A session factory whose transactions take `delay` seconds more to commit (the
-    scanner analyzes while it commits)."""
-
-    def __init__(self, real: async_sessionmaker[AsyncSession], delay: float) -> None:
-        self.real, self.delay = real, delay
-
-    def __call__(self) -> AsyncSession:
-        return self.real()
+class SlowWriter(Writer):
+    """The scanner's writer, whose writes are 50 ms late: a batch that announced before
+    its write was done would announce candidates whose bar is not stored yet."""
 
     @contextlib.asynccontextmanager
-    async def begin(self) -> AsyncIterator[AsyncSession]:
-        async with self.real.begin() as session:
-            yield session
-            await asyncio.sleep(self.delay)
+    async def connection(self) -> AsyncIterator[AsyncConnection]:
+        await asyncio.sleep(0.05)
+        async with super().connection() as connection:
+            yield connection
 
 
 async def test_no_candidate_is_announced_before_its_bar_is_committed(
     js: JetStreamContext, nats_url: str, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    """The analysis runs while the bars commit; each candidate waits for the commit: when
-    it arrives, its bar is already readable from another connection."""
+    """Each candidate waits for its bar's write: when it arrives, the bar is already
+    readable from another connection."""
     data = sp500_symbols(3, offset=4)
     bars = day_ordered_bars(data)
     expected = candidates_over_history(data, CONFIG)
@@ -256,7 +259,7 @@ async def test_no_candidate_is_announced_before_its_bar_is_committed(
 
     await client.subscribe(subjects.CANDIDATES_ALL, cb=on_candidate)
     conf = settings(nats_url, "sqlite://", ticks=False, jobs=False)
-    async with running(js, SlowCommits(sessions, delay=0.05), conf):  # type: ignore[arg-type,unused-ignore]
+    async with running(js, sessions, conf, writer=SlowWriter.bound_to(sessions)):
         await publish_all(js, bars)
         await eventually(lambda: at_least(js, subjects.CANDIDATES_ALL, len(expected)), within=60)
         await eventually(lambda: len(checked) >= len(expected))

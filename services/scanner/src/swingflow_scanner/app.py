@@ -27,19 +27,16 @@ async def serve(settings: Settings, config: StrategyConfig, stop: asyncio.Event)
     # setting should be reported at once.
     import nats
 
-    from swingflow_common.db import autocommit, engine_from_url, migrate_async, session_factory
+    from swingflow_common.db import engine_from_url, migrate_async, session_factory
     from swingflow_scanner.service import Scanner
 
     await migrate_async(settings.database_url)
     # no pre-ping: a transaction of its own per checkout on asyncpg, and a batch that
     # meets a dropped connection is retried anyway (docs/services.md, performance)
     engine = engine_from_url(settings.database_url, pool_pre_ping=False)
-    # each write is one statement (a batch's bars, `repository.upsert_bars`), committed on
-    # its own: the shortest hold of SQLite's one write lock, the fewest round trips
-    sessions = session_factory(autocommit(engine))
     nc = await nats.connect(settings.nats_servers, name=f"swingflow-{SERVICE}-{settings.replica}")
     try:
-        scanner = Scanner(nc.jetstream(), sessions, config, settings)
+        scanner = Scanner(nc.jetstream(), session_factory(engine), config, settings)
         await scanner.start()
         await scanner.run(stop)
     finally:

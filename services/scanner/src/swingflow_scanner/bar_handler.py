@@ -4,8 +4,8 @@ The delivery rules of docs/services.md, applied to a batch whose order matters:
 - a bad message (not JSON, invalid, a tick on a bar subject, a late or out-of-order bar)
   is dead-lettered with its reason by the symbol's owner, counted and acked; the batch
   goes on;
-- the owned new bars are stored (one upsert statement, committed on its own: the
-  service's sessions are `db.autocommit`) before any candidate is published;
+- the owned new bars are stored (one upsert statement on a held connection, committed
+  on its own: `db.Writer`) before any candidate is published;
 - a transient fault (database locked, NATS timeout) retries the whole batch in place,
   after a growing delay (the messages are kept `in_progress`), rather than nacking it: a
   nacked batch would come back after newer bars and be refused as out of order. After
@@ -39,13 +39,12 @@ from nats.js.kv import KeyValue
 from swingflow_common import subjects
 from swingflow_common.bus import MAX_DELIVER, PublishBatch, dead_letter, delivery_count
 from swingflow_common.bus.dead_letter import RETRY_DELAYS
-from swingflow_common.db import repository
+from swingflow_common.db import Writer, repository
 from swingflow_common.messages import Bar
 from swingflow_scanner import metrics
 from swingflow_scanner.decoding import Rejected, decode_as
 from swingflow_scanner.settings import SERVICE
 from swingflow_scanner.state import Intake, ScannerState
-from swingflow_scanner.store import Sessions
 
 log = logging.getLogger(__name__)
 
@@ -54,13 +53,13 @@ class BarHandler:
     def __init__(
         self,
         js: JetStreamContext,
-        sessions: Sessions,
+        writer: Writer,
         state: ScannerState,
         kv: KeyValue | None,
         max_attempts: int = MAX_DELIVER,
         announce_every: float = 0.1,
     ) -> None:
-        self.js, self.sessions, self.state, self.kv = js, sessions, state, kv
+        self.js, self.writer, self.state, self.kv = js, writer, state, kv
         self.max_attempts = max_attempts
         self.announce_every = announce_every
         self.busy = False
@@ -125,8 +124,8 @@ class BarHandler:
         """Store, then analyze and announce; raises (with the books as before) on a fault."""
         try:
             if intake.to_store:
-                async with self.sessions.begin() as session:
-                    await repository.upsert_bars(session, intake.to_store, self.stored_symbols)
+                async with self.writer.connection() as connection:
+                    await repository.upsert_bars(connection, intake.to_store, self.stored_symbols)
         except BaseException:
             self.state.rollback(intake)  # not stored: the books must not run ahead
             self.stored_symbols.clear()  # a symbol row deleted meanwhile: made again

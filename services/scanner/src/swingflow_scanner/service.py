@@ -27,6 +27,7 @@ from swingflow_common import subjects
 from swingflow_common.bus import MAX_DELIVER, ensure_streams, handle_each, publish, stream_for
 from swingflow_common.bus.broker import ACK_WAIT
 from swingflow_common.config import StrategyConfig
+from swingflow_common.db import Writer
 from swingflow_common.messages import ScanJob, utcnow
 from swingflow_common.observability import SERVICE_READY, track_handler
 from swingflow_scanner import metrics
@@ -67,8 +68,12 @@ class Scanner:
         config: StrategyConfig,
         settings: Settings,
         clock: Callable[[], datetime] = utcnow,
+        writer: Writer | None = None,
     ) -> None:
         self.js, self.sessions, self.config, self.settings = js, sessions, config, settings
+        # the bars' writes: one statement a batch on a held connection (`db.Writer`), by
+        # default on the engine of `sessions`
+        self.writer = writer or Writer.bound_to(sessions)
         self.partition = Partition(settings.replica, settings.replicas)
         self.state = ScannerState(config, self.partition)
         self.ticks = TickHandler(
@@ -101,7 +106,7 @@ class Scanner:
         s = self.settings
         await ensure_streams(self.js)
         kv = await self.js.key_value(subjects.ANALYSIS_BUCKET)
-        bars = self.bars = BarHandler(self.js, self.sessions, self.state, kv, s.max_attempts,
+        bars = self.bars = BarHandler(self.js, self.writer, self.state, kv, s.max_attempts,
                                       s.announce_every_s)  # fmt: skip
         await self._subscribe(self.partition.bars_durable, subjects.BARS_ALL, s.batch_size)
         self.handlers[self.partition.bars_durable] = (bars, s.batch_size)
@@ -202,3 +207,4 @@ class Scanner:
             for sub in self.subs.values():
                 with contextlib.suppress(Exception):
                     await sub.unsubscribe()
+            await self.writer.close()

@@ -18,7 +18,7 @@ from faststream import FastStream
 from swingflow_common.bus import ensure_streams, jetstream, make_broker
 from swingflow_common.bus.pull import BatchConsumer
 from swingflow_common.config import ConfigError
-from swingflow_common.db import autocommit, engine_from_url, migrate_async, session_factory
+from swingflow_common.db import Writer, engine_from_url, migrate_async, session_factory
 from swingflow_common.observability import (
     SERVICE_READY,
     MetricsServer,
@@ -54,9 +54,10 @@ def build_service(settings: Settings | None = None) -> SignalsService:
     # meets a dropped connection is retried anyway (docs/services.md, performance)
     engine = engine_from_url(settings.database_url, pool_pre_ping=False)
     ml = MlClient(lambda: broker.config.connection_state.connection, settings.ml_timeout)
-    # a batch's verdicts are one statement (`repository.save_first_verdicts`), committed on
-    # its own: the shortest hold of SQLite's one write lock, the fewest round trips
-    judge = Judge(broker, session_factory(autocommit(engine)), weights, ml)
+    # a batch's verdicts are one statement (`repository.save_first_verdicts`) on a held
+    # connection, committed on its own (`db.Writer`)
+    writer = Writer(engine)
+    judge = Judge(broker, session_factory(engine), writer, weights, ml)
     broker.include_router(build_router(broker, judge))
     app = FastStream(broker)
     served: list[MetricsServer] = []
@@ -89,6 +90,7 @@ def build_service(settings: Settings | None = None) -> SignalsService:
 
     @app.after_shutdown
     async def close() -> None:
+        await writer.close()
         await engine.dispose()
         for server in served:
             server.close()

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from swingflow_common import subjects
 from swingflow_common.bus import PublishBatch, delivery_count, jetstream
-from swingflow_common.db import repository
+from swingflow_common.db import Writer, repository
 from swingflow_common.db.models import SignalRow
 from swingflow_common.messages import (
     CandidateSignal,
@@ -94,11 +94,13 @@ class Judge:
         self,
         broker: NatsBroker,
         sessions: async_sessionmaker[AsyncSession],
+        writer: Writer,
         weights: Weights,
         ml: MlClient,
     ) -> None:
         self.broker = broker
         self.sessions = sessions
+        self.writer = writer
         self.weights = weights
         self.ml = ml
 
@@ -118,15 +120,16 @@ class Judge:
             metrics.EVALUATION_SECONDS.observe(time.perf_counter() - began)
         # One statement writes the verdicts of the candidates not judged before and says
         # which those were; only the others (rare: a redelivery, or a copy republished
-        # without its id) are read back. The service's sessions are `db.autocommit`: the
-        # statement commits on its own, before anything is published.
+        # without its id) are read back. The statement commits on its own (`db.Writer`),
+        # before anything is published.
         stored: dict[str, SignalRow] = {}
         written: set[str] = set()
         if judged:
-            async with self.sessions.begin() as session:
-                written = await repository.save_first_verdicts(session, judged)
-                before = [c.id for _, c in unique if c.id not in written]
-                if before:
+            async with self.writer.connection() as connection:
+                written = await repository.save_first_verdicts(connection, judged)
+            before = [c.id for _, c in unique if c.id not in written]
+            if before:
+                async with self.sessions() as session:
                     stored = await repository.get_signals(session, before)
         evaluations = [e for e in judged if e.candidate.id in written]
         again: list[ConfirmedSignal] = []

@@ -16,9 +16,11 @@ from swingflow_common.db.engine import (
 )
 from swingflow_common.db.migrate import alembic_config, migrate, migrate_async
 from swingflow_common.db.models import Base
+from swingflow_common.db.writer import Writer
 
 __all__ = [
     "Base",
+    "Writer",
     "alembic_config",
     "autocommit",
     "engine_from_url",

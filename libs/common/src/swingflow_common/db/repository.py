@@ -18,7 +18,7 @@ from typing import Any, Literal, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from swingflow_common.db.models import AllocationRow, BarRow, Base, FillRow, SignalRow, SymbolRow
 from swingflow_common.messages import (
@@ -34,6 +34,14 @@ from swingflow_common.messages import (
 )
 
 SignalStatus = Literal["candidate", "confirmed", "rejected"]
+# where a write runs: a session, or the connection a service holds for its hot writes
+# (`db.Writer`); the functions that take one use Core statements only
+Executor = AsyncSession | AsyncConnection
+
+
+def _dialect(executor: Executor) -> str:
+    bind = executor.get_bind() if isinstance(executor, AsyncSession) else executor
+    return bind.dialect.name
 
 
 @functools.cache
@@ -60,7 +68,7 @@ def _upsert_statement(model: type[Base], dialect: str, update: tuple[str, ...]) 
 
 
 async def _upsert(
-    session: AsyncSession,
+    session: Executor,
     model: type[Base],
     rows: Sequence[Mapping[str, Any]],
     update: Iterable[str] = (),
@@ -68,7 +76,7 @@ async def _upsert(
     """Insert `rows`; on a primary-key clash update the `update` columns, or keep the row."""
     if not rows:
         return 0
-    stmt = _upsert_statement(model, session.get_bind().dialect.name, tuple(update))
+    stmt = _upsert_statement(model, _dialect(session), tuple(update))
     await session.execute(stmt, [dict(row) for row in rows])
     return len(rows)
 
@@ -78,7 +86,7 @@ async def _upsert(
 _BAR_FIELDS = ("symbol", "interval", "ts", "open", "high", "low", "close", "volume")
 
 
-async def upsert_symbols(session: AsyncSession, symbols: Iterable[str]) -> None:
+async def upsert_symbols(session: Executor, symbols: Iterable[str]) -> None:
     """Make sure each symbol has a row (existing rows are left alone)."""
     now = utcnow()
     rows = [{"symbol": s, "active": True, "created_at": now} for s in sorted(set(symbols))]
@@ -86,7 +94,7 @@ async def upsert_symbols(session: AsyncSession, symbols: Iterable[str]) -> None:
 
 
 async def upsert_bars(
-    session: AsyncSession, bars: Iterable[Bar], known_symbols: Container[str] = ()
+    session: Executor, bars: Iterable[Bar], known_symbols: Container[str] = ()
 ) -> int:
     """Store bars (a corrected bar replaces the stored one); returns how many were given.
     Their symbols get a row first, except `known_symbols` (a caller that remembers which
@@ -227,16 +235,14 @@ def _first_verdict_statement(dialect: str) -> sa.Insert:
     ).returning(table.c.id)
 
 
-async def save_first_verdicts(
-    session: AsyncSession, verdicts: Iterable[EvaluationLike]
-) -> set[str]:
+async def save_first_verdicts(session: Executor, verdicts: Iterable[EvaluationLike]) -> set[str]:
     """Record verdicts whose signal has none yet (new, or stored as a `candidate`); one
     already judged keeps its verdict. Returns the ids written: the caller's check for
     verdicts stored before, in the same statement as the write."""
     rows = [_verdict_row(v) for v in verdicts]
     if not rows:
         return set()
-    stmt = _first_verdict_statement(session.get_bind().dialect.name)
+    stmt = _first_verdict_statement(_dialect(session))
     result = await session.execute(stmt, rows)
     return set(result.scalars())
 
