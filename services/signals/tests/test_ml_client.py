@@ -8,6 +8,7 @@ from pathlib import Path
 
 import nats
 import pytest
+from faststream.nats import TestApp
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from signals_helpers import candidate
@@ -16,7 +17,10 @@ from swingflow_common import subjects
 from swingflow_common.config import load_config
 from swingflow_common.messages import MlPredictReply, MlPredictRequest, PredictionRows
 from swingflow_common.ml.rows import rows_matrix
+from swingflow_common.testing import eventually
+from swingflow_signals.app import build_service
 from swingflow_signals.ml_client import MlClient
+from swingflow_signals.settings import Settings
 
 
 class Responder:
@@ -56,7 +60,7 @@ async def test_without_a_model_a_batch_asks_with_an_empty_request_only(
     config = load_config(config_path)
     responder = Responder()
     await client.subscribe(subjects.ML_PREDICT, queue="ml", cb=responder.respond)
-    ml = MlClient(lambda: client, timeout=5.0)
+    ml = MlClient(lambda: client, timeout=5.0, recheck=0.0)  # asks again every batch
     batch = [candidate("AAPL"), candidate("MSFT")]
 
     first = await ml.score(batch, config)  # nothing known yet: the whole batch is sent
@@ -78,6 +82,39 @@ async def test_without_a_model_a_batch_asks_with_an_empty_request_only(
     assert [r.size for r in responder.requests] == [2, 0, 0, 2, 2]
 
 
+async def test_a_no_model_answer_is_trusted_for_recheck_seconds_or_until_a_model_is_promoted(
+    client: Client, config_path: Path
+) -> None:
+    config = load_config(config_path)
+    responder = Responder()
+    await client.subscribe(subjects.ML_PREDICT, queue="ml", cb=responder.respond)
+    now = [100.0]
+    ml = MlClient(lambda: client, timeout=5.0, recheck=1.0, clock=lambda: now[0])
+    batch = [candidate("AAPL")]
+
+    await ml.score(batch, config)  # the whole batch: the answer says there is no model
+    now[0] += 0.9
+    (within,) = await ml.score(batch, config)  # trusted: nothing is asked
+    assert [r.size for r in responder.requests] == [1]
+    assert within.stage.neutral
+    assert within.model_version is None
+
+    now[0] += 0.2  # 1.1 s after the answer: a probe, which finds the new answer
+    responder.version = "m-1"
+    (after,) = await ml.score(batch, config)
+    assert [r.size for r in responder.requests] == [1, 0, 1]
+    assert (after.stage.score, after.model_version) == (0.8, "m-1")
+
+    responder.version = None  # no model again; then one is promoted
+    await ml.score(batch, config)
+    ml.models_updated()
+    await ml.score(batch, config)  # the ml service is still loading it: no model yet
+    responder.version = "m-2"
+    (promoted,) = await ml.score(batch, config)  # asked again at once, not after `recheck`
+    assert [r.size for r in responder.requests] == [1, 0, 1, 1, 1, 0, 1]  # probe, batch
+    assert promoted.model_version == "m-2"
+
+
 async def test_without_an_ml_service_the_probe_says_why(client: Client, config_path: Path) -> None:
     config = load_config(config_path)
     ml = MlClient(lambda: client, timeout=5.0)
@@ -85,3 +122,18 @@ async def test_without_an_ml_service_the_probe_says_why(client: Client, config_p
     (outcome,) = await ml.score([candidate("AAPL")], config)
     assert outcome.stage.neutral
     assert outcome.stage.reason == "no ml service is running: neutral"
+
+
+async def test_the_service_asks_again_as_soon_as_a_model_is_promoted(
+    client: Client, nats_url: str, sqlite_url: str, config_path: Path
+) -> None:
+    settings = Settings(nats_url=nats_url, database_url=sqlite_url, swingflow_config=config_path,
+                        ml_recheck_s=3_600)  # fmt: skip
+    service = build_service(settings)
+    async with TestApp(service.app):
+        ml = service.judge.ml
+        ml.model_seen, ml.no_model_at = False, ml.clock()  # as after a "no model" answer
+        assert ml._trust_no_model()
+        await client.publish(subjects.ML_MODELS_UPDATED, b'{"version": "m-1"}')
+        await eventually(lambda: ml.model_seen)
+    assert not ml._trust_no_model()

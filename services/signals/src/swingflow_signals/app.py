@@ -53,7 +53,8 @@ def build_service(settings: Settings | None = None) -> SignalsService:
     # no pre-ping: a transaction of its own per checkout on asyncpg, and a batch that
     # meets a dropped connection is retried anyway (docs/services.md, performance)
     engine = engine_from_url(settings.database_url, pool_pre_ping=False)
-    ml = MlClient(lambda: broker.config.connection_state.connection, settings.ml_timeout)
+    ml = MlClient(lambda: broker.config.connection_state.connection, settings.ml_timeout,
+                  settings.ml_recheck_s)  # fmt: skip
     # a batch's verdicts are one statement (`repository.save_first_verdicts`) on a held
     # connection, committed on its own (`db.Writer`)
     writer = Writer(engine)

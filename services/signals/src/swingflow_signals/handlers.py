@@ -7,7 +7,8 @@ together; if that raises, each is retried on its own (nacked with a delay, at la
 dead-lettered), so one poisonous candidate never holds back or redelivers its batch.
 
 Every replica hears every weight update (no queue group), so an invalid update is
-dead-lettered once per replica, each letter with the same reason.
+dead-lettered once per replica, each letter with the same reason. A model update
+(`ml.models.updated`) only tells the ML client to ask the ml service again.
 """
 
 from __future__ import annotations
@@ -75,8 +76,14 @@ def candidates_spec(settings: Settings) -> PullSpec:
 
 
 def build_router(broker: NatsBroker, judge: Judge) -> NatsRouter:
-    """The core NATS subscriber of weight updates (candidates come through `candidates_spec`)."""
+    """The core NATS subscribers of weight and model updates (candidates come through
+    `candidates_spec`)."""
     router = NatsRouter()
+
+    @router.subscriber(subjects.ML_MODELS_UPDATED)
+    async def on_model(message: NatsMessage) -> None:
+        # only a cue to ask the ml service again: it reads (and dead-letters) the message
+        judge.ml.models_updated()
 
     @router.subscriber(subjects.CONFIG_WEIGHTS_UPDATED)
     async def on_weights(message: NatsMessage) -> None:
