@@ -117,3 +117,33 @@ async def test_positions_trades_and_snapshots_follow_the_book(db_sessions: Sessi
     assert closed is not None
     assert (closed.status, closed.exit_reason) == ("closed", "target")
     assert closed.pnl == pytest.approx(exited.closed[0].pnl)
+
+
+async def test_positions_are_written_only_when_they_changed(db_sessions: Sessions) -> None:
+    """`save_book(replaces=...)`: an allocation adds a pending entry, not a position, so
+    the positions table is left alone; a mark rewrites it."""
+    book, _ = allocate(signal(), Book.open(100_000), risk())
+    entered = on_bar(book, bar(1, 101, 103, 100, 102), risk()).book
+    async with db_sessions.begin() as session:
+        await lock_book(session, book)
+        await save_book(session, entered)
+        # a reader's view put out of step, to see whether the next writes touch it
+        await session.execute(sa.update(PositionRow).values(last_price=0.0))
+    other = signal(symbol="MSFT")
+    allocated, _ = allocate(other, entered, risk())
+    assert allocated.positions == entered.positions
+    async with db_sessions.begin() as session:
+        await lock_book(session, entered)
+        await save_book(session, allocated, replaces=entered)
+    async with db_sessions() as session:
+        untouched = await session.get(PositionRow, "AAPL")
+        assert untouched is not None
+        assert untouched.last_price == 0.0
+    marked = on_bar(allocated, bar(2, 102, 104, 101, 103), risk()).book
+    async with db_sessions.begin() as session:
+        await lock_book(session, allocated)
+        await save_book(session, marked, replaces=allocated)
+    async with db_sessions() as session:
+        rewritten = await session.get(PositionRow, "AAPL")
+    assert rewritten is not None
+    assert rewritten.last_price == 103

@@ -18,6 +18,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from faststream.nats import NatsBroker
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -50,6 +51,32 @@ def fill_of(row: FillRow) -> Fill:
     fields = ("id", "allocation_id", "symbol", "ts", "side", "quantity", "price", "commission",
               "slippage", "reason")  # fmt: skip
     return Fill.model_validate({**{f: getattr(row, f) for f in fields}, "ts_event": row.created_at})
+
+
+@dataclass
+class BarsPlan:
+    """What a batch of bars does to a book: each bar's outcome, in bar-time order, and
+    the book at the end of each bar time (the snapshots)."""
+
+    start: Book
+    outcomes: list[BarOutcome]
+    snapshots: list[tuple[Book, datetime]]
+    book: Book
+
+
+def plan_bars(book: Book, bars: Sequence[Bar], risk: RiskSettings) -> BarsPlan:
+    """Apply `bars` to `book` in (time, symbol) order; pure."""
+    start, outcomes, snapshots = book, [], []
+    ts_done = None
+    for bar in sorted(bars, key=lambda b: (b.ts, b.symbol)):
+        if ts_done is not None and bar.ts != ts_done:
+            snapshots.append((book, ts_done))
+        outcome = on_bar(book, bar, risk)
+        outcomes.append(outcome)
+        book, ts_done = outcome.book, bar.ts
+    if ts_done is not None:
+        snapshots.append((book, ts_done))
+    return BarsPlan(start, outcomes, snapshots, book)
 
 
 @dataclass
@@ -107,6 +134,7 @@ class Ledger:
             async with self.sessions.begin() as session:
                 version, book = await store.lock_book_at(session, self.initial, self.book_id,
                                                          self._known)  # fmt: skip
+                locked = book
                 stored = await repository.get_allocations(session, [s.id for s, _ in signals])
                 seen: set[str] = set()
                 changed = False
@@ -121,7 +149,7 @@ class Ledger:
                         changed = True
                     decided.append((made, None))
                 if changed:
-                    await store.save_book(session, book, self.book_id)
+                    await store.save_book(session, book, self.book_id, replaces=locked)
             self._known = (version, book)  # committed
         metrics.ALLOCATION_SECONDS.observe(time.perf_counter() - start)
         out: list[Allocation | Rejection | None] = []
@@ -159,33 +187,37 @@ class Ledger:
         return decision
 
     async def apply_bars(self, bars: Sequence[Bar], redelivered: bool = False) -> BarsApplied:
-        """Apply bars to the book and store what they did (not yet announced)."""
+        """Apply bars to the book and store what they did (not yet announced).
+
+        The pure part is done before the book is locked, on the book this process
+        committed last: if nobody wrote since (the usual case, one copy), the transaction
+        only writes, and SQLite's one write lock, which the scanner and the signals
+        service wait for, is held for the statements alone. Otherwise it is done again
+        on the book as locked."""
         start = time.perf_counter()
-        fills: list[Fill] = []
         async with self._lock:
+            known = self._known
+            plan = plan_bars(known[1], bars, self.risk) if known is not None else None
             async with self.sessions.begin() as session:
                 version, book = await store.lock_book_at(session, self.initial, self.book_id,
-                                                         self._known)  # fmt: skip
-                seen = dict(book.last_bar)
-                stale = [b for b in bars if b.symbol in seen and b.ts <= seen[b.symbol]]
-                ts_done = None
-                for bar in sorted(bars, key=lambda b: (b.ts, b.symbol)):
-                    if ts_done is not None and bar.ts != ts_done:
-                        await store.save_snapshot(session, book, ts_done)
-                    outcome = on_bar(book, bar, self.risk)
+                                                         known)  # fmt: skip
+                if plan is None or plan.start is not book:  # another copy wrote meanwhile
+                    plan = plan_bars(book, bars, self.risk)
+                for outcome in plan.outcomes:
                     await self._store(session, outcome)
-                    fills.extend(outcome.fills)
-                    book, ts_done = outcome.book, bar.ts
-                if ts_done is not None:
-                    await store.save_snapshot(session, book, ts_done)
-                await store.save_book(session, book, self.book_id)
+                for snapshot, ts in plan.snapshots:
+                    await store.save_snapshot(session, snapshot, ts)
+                await store.save_book(session, plan.book, self.book_id, replaces=book)
+                fills = [fill for outcome in plan.outcomes for fill in outcome.fills]
+                seen = book.last_bar
+                stale = [b for b in bars if b.symbol in seen and b.ts <= seen[b.symbol]]
                 if redelivered and stale:  # announced before? the server drops what was
                     old = await store.fills_at(session, [(b.symbol, b.ts) for b in stale])
                     fills = [*map(fill_of, old), *fills]
-            self._known = (version, book)  # committed
+            self._known = (version, plan.book)  # committed
         metrics.BAR_BATCH_SECONDS.observe(time.perf_counter() - start)
-        metrics.export(book)
-        return BarsApplied(fills, book)
+        metrics.export(plan.book)
+        return BarsApplied(fills, plan.book)
 
     async def _store(self, session: AsyncSession, outcome: BarOutcome) -> None:
         await store.open_trades(session, outcome.opened)

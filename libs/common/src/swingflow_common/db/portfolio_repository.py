@@ -102,8 +102,12 @@ async def read_book(session: AsyncSession, book_id: str = BOOK_ID) -> Book | Non
     return None if state is None else Book.model_validate(state)
 
 
-async def save_book(session: AsyncSession, book: Book, book_id: str = BOOK_ID) -> None:
-    """Write the book back (inside the transaction that locked it) and its open positions."""
+async def save_book(
+    session: AsyncSession, book: Book, book_id: str = BOOK_ID, replaces: Book | None = None
+) -> None:
+    """Write the book back (inside the transaction that locked it) and its open positions;
+    `replaces`: the book as stored, when known, so that positions that did not change (an
+    allocation only adds a pending entry) are not written again."""
     row = _book_row(book, book_id)
     del row["id"]
     await session.execute(
@@ -112,7 +116,8 @@ async def save_book(session: AsyncSession, book: Book, book_id: str = BOOK_ID) -
         .values(**row)
         .execution_options(synchronize_session=False)
     )
-    await save_positions(session, book.positions)
+    if replaces is None or replaces.positions != book.positions:
+        await save_positions(session, book.positions)
 
 
 async def save_positions(session: AsyncSession, positions: Iterable[Position]) -> None:
