@@ -7,10 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import cast
 
+import sqlalchemy as sa
 from faststream.nats import NatsBroker
 from portfolio_helpers import RISK, bar, confirmed
 
 from swingflow_common.db import engine_from_url, migrate_async, session_factory
+from swingflow_common.db.models import PositionRow
 from swingflow_common.db.portfolio_repository import lock_book, read_book, save_book
 from swingflow_common.portfolio import Book, allocate, on_bar
 from swingflow_portfolio.ledger import Ledger, plan_bars
@@ -59,3 +61,28 @@ async def test_a_book_written_by_another_copy_meanwhile_is_planned_again(tmp_pat
     assert stale != expected  # held 3 bars: the time exit, which a stale plan misses
     assert applied.book == expected
     assert stored == expected
+
+
+async def test_a_process_first_write_makes_the_positions_table_match_its_book(
+    tmp_path: Path,
+) -> None:
+    """Positions are skipped only after this process's own commit: its first write
+    clears what the table held beside the book (a book row made anew, an old database)."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'ledger.db'}"
+    await migrate_async(url)
+    engine = engine_from_url(url)
+    sessions = session_factory(engine)
+    try:
+        async with sessions.begin() as session:
+            await lock_book(session, Book.open(100_000))  # a book without positions
+            await session.execute(sa.insert(PositionRow).values(
+                symbol="ZZZ", quantity=1, avg_price=1, last_price=1, stop=None, target=None,
+                opened_at=bar("ZZZ", 0, 1, 1, 1, 1).ts, updated_at=bar("ZZZ", 0, 1, 1, 1, 1).ts,
+            ))  # fmt: skip
+        ledger = Ledger(NO_BROKER, sessions, RISK)
+        await ledger.apply_bars([bar("MSFT", 1, 50, 51, 49, 50)])  # no position changes
+        async with sessions() as session:
+            left = (await session.scalars(sa.select(PositionRow.symbol))).all()
+    finally:
+        await engine.dispose()
+    assert left == []

@@ -135,7 +135,7 @@ async def test_an_autocommit_statement_is_committed_before_its_session_ends(
 ) -> None:
     """`autocommit`: no transaction around the statements, so a batch's upsert is stored
     (and SQLite's write lock free) as soon as it returns, and a failure after it in the
-    same block takes nothing back; a multi-row upsert is still one atomic statement."""
+    same block takes nothing back; each page of 1,000 rows is one atomic statement."""
     engine, other = engine_from_url(database_url), engine_from_url(database_url)
     count = sa.text("SELECT count(*) FROM bars")
     seen: list[int] = []
@@ -157,5 +157,5 @@ async def test_an_autocommit_statement_is_committed_before_its_session_ends(
     finally:
         for e in (engine, other):
             await e.dispose()
-    assert seen == [1_500]  # two pages of the multi-row upsert, committed by themselves
+    assert seen == [1_500]  # two pages, two statements, each committed by itself
     assert kept == 1_501

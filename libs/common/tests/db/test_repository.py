@@ -101,6 +101,19 @@ async def test_a_corrected_bar_replaces_the_stored_one(db_sessions: Sessions) ->
     assert stored == bar(0, close=10.8)
 
 
+async def test_a_bar_and_its_correction_in_one_batch_store_the_correction(
+    db_sessions: Sessions,
+) -> None:
+    """One multi-row statement may not update a row twice on PostgreSQL: the last row of a
+    key is the one written, as the rows one by one would have left it."""
+    async with db_sessions.begin() as session:
+        await repo.upsert_bars(session, [bar(0, close=10.5), bar(1), bar(0, close=10.8)])
+        await repo.upsert_symbols(session, ["AAPL", "AAPL"])
+    async with db_sessions() as session:
+        stored = await repo.latest_bars(session, "AAPL", 5)
+    assert stored == [bar(0, close=10.8), bar(1)]
+
+
 async def test_latest_bars_are_the_last_n_oldest_first(db_sessions: Sessions) -> None:
     async with db_sessions.begin() as session:
         await repo.upsert_bars(session, [bar(d) for d in (3, 0, 2, 1)] + [bar(9, symbol="MSFT")])

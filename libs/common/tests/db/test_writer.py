@@ -38,6 +38,9 @@ async def test_writes_share_one_connection_and_are_committed_at_once(database_ur
         async with writer.connection() as second:
             await repo.upsert_bars(second, [_bar(1), _bar(2)], known_symbols={"AAPL"})
         await writer.close()
+        with pytest.raises(RuntimeError, match="closed"):  # a late batch opens nothing
+            async with writer.connection():
+                pass
     finally:
         await engine.dispose()
     assert first is second

@@ -106,6 +106,13 @@ class Ledger:
         # reading and parsing the stored book when no other copy has written since
         self._known: tuple[int, Book] | None = None
 
+    @staticmethod
+    def _committed(locked: Book, known: tuple[int, Book] | None) -> Book | None:
+        """`locked` when it is the book this process committed last (so the positions
+        table is known to match it), else None: the positions are then written whatever
+        they are (another copy's write, a book row made anew beside old positions)."""
+        return locked if known is not None and locked is known[1] else None
+
     @property
     def initial(self) -> Book:
         return Book.open(self.risk.initial_cash)
@@ -134,7 +141,7 @@ class Ledger:
             async with self.sessions.begin() as session:
                 version, book = await store.lock_book_at(session, self.initial, self.book_id,
                                                          self._known)  # fmt: skip
-                locked = book
+                replaces = self._committed(book, self._known)
                 stored = await repository.get_allocations(session, [s.id for s, _ in signals])
                 seen: set[str] = set()
                 changed = False
@@ -149,7 +156,7 @@ class Ledger:
                         changed = True
                     decided.append((made, None))
                 if changed:
-                    await store.save_book(session, book, self.book_id, replaces=locked)
+                    await store.save_book(session, book, self.book_id, replaces=replaces)
             self._known = (version, book)  # committed
         metrics.ALLOCATION_SECONDS.observe(time.perf_counter() - start)
         out: list[Allocation | Rejection | None] = []
@@ -207,7 +214,8 @@ class Ledger:
                     await self._store(session, outcome)
                 for snapshot, ts in plan.snapshots:
                     await store.save_snapshot(session, snapshot, ts)
-                await store.save_book(session, plan.book, self.book_id, replaces=book)
+                await store.save_book(session, plan.book, self.book_id,
+                                      replaces=self._committed(book, known))  # fmt: skip
                 fills = [fill for outcome in plan.outcomes for fill in outcome.fills]
                 seen = book.last_bar
                 stale = [b for b in bars if b.symbol in seen and b.ts <= seen[b.symbol]]

@@ -4,8 +4,8 @@ The delivery rules of docs/services.md, applied to a batch whose order matters:
 - a bad message (not JSON, invalid, a tick on a bar subject, a late or out-of-order bar)
   is dead-lettered with its reason by the symbol's owner, counted and acked; the batch
   goes on;
-- the owned new bars are stored (one upsert statement on a held connection, committed
-  on its own: `db.Writer`) before any candidate is published;
+- the owned new bars are stored (an upsert on a held connection, each statement
+  committed on its own: `db.Writer`) before any candidate is published;
 - a transient fault (database locked, NATS timeout) retries the whole batch in place,
   after a growing delay (the messages are kept `in_progress`), rather than nacking it: a
   nacked batch would come back after newer bars and be refused as out of order. After

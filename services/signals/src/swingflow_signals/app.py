@@ -91,7 +91,7 @@ def build_service(settings: Settings | None = None) -> SignalsService:
 
     @app.after_shutdown
     async def close() -> None:
-        await writer.close()
+        await writer.close()  # never raises: the engine is disposed after it
         await engine.dispose()
         for server in served:
             server.close()

@@ -73,12 +73,30 @@ async def _upsert(
     rows: Sequence[Mapping[str, Any]],
     update: Iterable[str] = (),
 ) -> int:
-    """Insert `rows`; on a primary-key clash update the `update` columns, or keep the row."""
+    """Insert `rows`; on a primary-key clash update the `update` columns, or keep the row.
+
+    The rows go as one statement, which may not touch a row twice (PostgreSQL refuses an
+    ON CONFLICT DO UPDATE that meets a key twice: a bar and its correction in one batch),
+    so each key keeps the row that writing them one by one would have left: the last one
+    when updating, the first when keeping."""
     if not rows:
         return 0
-    stmt = _upsert_statement(model, _dialect(session), tuple(update))
-    await session.execute(stmt, [dict(row) for row in rows])
+    update = tuple(update)
+    stmt = _upsert_statement(model, _dialect(session), update)
+    keys = _primary_key(model)
+    unique: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        key = tuple(row[name] for name in keys)
+        if update or key not in unique:
+            unique[key] = dict(row)
+    await session.execute(stmt, list(unique.values()))
     return len(rows)
+
+
+@functools.cache
+def _primary_key(model: type[Base]) -> tuple[str, ...]:
+    table: sa.Table = model.__table__  # type: ignore[assignment]
+    return tuple(column.name for column in table.primary_key.columns)
 
 
 # -- market data -------------------------------------------------------------------------
