@@ -14,14 +14,19 @@ no feed: this benchmark is the market). On a synthetic universe of 1,000 symbols
    consumer of the pipeline); the figure is their median;
 4. latency: the next 6 sessions at 200 bars/s (`pipeline_measure.latency`), also split
    where each confirmed signal's candidate went out (bar -> candidate, the scanner's
-   part; candidate -> confirmed, the signals service's).
+   part; candidate -> confirmed, the signals service's), the ML stage neutral;
+5. latency with a model: a model trained on the history (`pipeline_model`) is recorded
+   and announced as `swingflow train` does, and the next 6 sessions are measured the
+   same way with the ML stage scoring every candidate (each confirmed signal's
+   `model_version` is counted, to show the model answered).
 
 `BENCH_PIPELINE_BACKENDS=sqlite` (or `postgresql`) measures one backend only.
 
 Same-run baseline: the pure pipeline in one process (`pipeline.scan.scan`, every stage,
 neutral ML) on the same 3 days, median of 3 scans each; the ratio is the cost of the bus,
 the processes and the database. Budgets (issue "The pipeline as services over NATS"): the
-day within 2 s, p99 latency at most 50 ms. The ML stage is neutral (no model) in both.
+day within 2 s, p99 latency at most 50 ms. The ML stage is neutral (no model) in both and
+in the judged latency; the latency with a model is reported beside it.
 """
 
 from __future__ import annotations
@@ -41,15 +46,17 @@ from rich.table import Table
 
 from swingflow.bench.common import write_result
 from swingflow.bench.pipeline_measure import latency, time_day
+from swingflow.bench.pipeline_model import history_model, promote
 from swingflow.bench.pipeline_platform import DEFAULT_POSTGRES, Platform, admin_execute
 from swingflow_common.config import StrategyConfig, load_config
 from swingflow_common.data import Dataset, load
 from swingflow_common.messages import Bar
+from swingflow_common.ml.train import TrainingResult
 
 SYMBOLS = 1_000
-HISTORY_DAYS, WARMUP_DAYS, TIMED_DAYS, LATENCY_DAYS = 255, 2, 3, 6
-N_DAYS = HISTORY_DAYS + WARMUP_DAYS + TIMED_DAYS + LATENCY_DAYS
-SEED = 3  # a busy market: 137-167 of the 1,000 symbols have a candidate on each timed day
+HISTORY_DAYS, WARMUP_DAYS, TIMED_DAYS, LATENCY_DAYS, MODEL_DAYS = 255, 2, 3, 6, 6
+N_DAYS = HISTORY_DAYS + WARMUP_DAYS + TIMED_DAYS + LATENCY_DAYS + MODEL_DAYS
+SEED = 3  # a busy market: SEED_NOTE
 DATASET = f"synthetic:{SYMBOLS}x{N_DAYS}:{SEED}"
 RATE_PER_S = 200.0
 BUDGET_DAY_S = 2.0
@@ -70,8 +77,10 @@ def day_bars(data: Dataset) -> list[list[Bar]]:
 
 
 def strategy(work: Path) -> tuple[Path, StrategyConfig]:
-    """The repository's strategy with an empty model folder: the ML stage stays neutral."""
-    config = load_config().model_copy(update={"ml_model_path": str(work / "no-models")})
+    """The repository's strategy with an empty model folder: the ML stage stays neutral
+    until the bench records a model there (`pipeline_model.promote`)."""
+    (work / "models").mkdir()
+    config = load_config().model_copy(update={"ml_model_path": str(work / "models")})
     path = work / "swing_config.json"
     path.write_text(config.model_dump_json(indent=2))
     return path, config
@@ -113,17 +122,21 @@ async def postgres_missing() -> str | None:
 
 
 def phases(days: list[list[Bar]]) -> tuple[list[list[Bar]], ...]:
-    """The sessions split into history, warm-up, timed days and the latency phase."""
-    cuts = np.cumsum([HISTORY_DAYS, WARMUP_DAYS, TIMED_DAYS, LATENCY_DAYS])
-    history, warmup, timed, paced = (days[a:b] for a, b in zip([0, *cuts[:-1]], cuts, strict=True))
-    return history, warmup, timed, paced
+    """The sessions split into history, warm-up, timed days and the two latency phases."""
+    cuts = np.cumsum([HISTORY_DAYS, WARMUP_DAYS, TIMED_DAYS, LATENCY_DAYS, MODEL_DAYS])
+    return tuple(days[a:b] for a, b in zip([0, *cuts[:-1]], cuts, strict=True))
 
 
 async def measure(
-    backend: str, days: list[list[Bar]], config_path: Path, tuning: dict[str, str] | None = None
+    backend: str,
+    days: list[list[Bar]],
+    config_path: Path,
+    trained: TrainingResult,
+    tuning: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Every phase on one backend (see the module docstring); `tuning`: extra settings."""
-    history, warmup, timed, paced = phases(days)
+    history, warmup, timed, paced, modelled = phases(days)
+    config = load_config(config_path)
     env = {"SWINGFLOW_CONFIG": str(config_path), **(tuning or {})}
     stored = [b for day in history for b in day]
     with tempfile.TemporaryDirectory(prefix=f"bench-pipeline-{backend}-") as tmp:
@@ -134,6 +147,10 @@ async def measure(
                 await time_day(platform, day)
             day_results = [await time_day(platform, day) for day in timed]
             latency_result = await latency(platform, [b for d in paced for b in d], RATE_PER_S)
+            version = await promote(trained, config, platform.database_url, platform.nc)
+            await platform.wait_metric("ml", "swingflow_ml_model_loaded", 1.0, within=60)
+            with_model = await latency(platform, [b for d in modelled for b in d], RATE_PER_S)
+            with_model["model_version"] = version
         children = platform.supervisor.children
         codes = {c.spec.name: c.process.poll() for c in children if c.process is not None}
     return {
@@ -145,6 +162,7 @@ async def measure(
         "day_median_s": statistics.median(d["seconds"] for d in day_results),
         "days": day_results,
         "latency": latency_result,
+        "latency_with_model": with_model,
         "exit_codes": codes,
     }
 
@@ -158,6 +176,8 @@ def run(console: Console) -> None:
         config_path, config = strategy(Path(tmp))
         console.print("pure pipeline baseline ...")
         baseline = pure_baseline(data, config, [pd.Timestamp(d) for d in timed_days])
+        console.print("a model on the history, for the latency with the ML stage ...")
+        trained = history_model(data, config, phases(days)[0][-1][0].ts)
         backends: dict[str, dict[str, Any]] = {}
         why_not_pg = asyncio.run(postgres_missing())
         chosen = os.environ.get("BENCH_PIPELINE_BACKENDS", "sqlite,postgresql").split(",")
@@ -169,7 +189,7 @@ def run(console: Console) -> None:
                 backends[backend] = {"skipped": f"PostgreSQL unavailable: {why_not_pg}"}
                 continue
             console.print(f"services on {backend} ...")
-            backends[backend] = asyncio.run(measure(backend, days, config_path))
+            backends[backend] = asyncio.run(measure(backend, days, config_path, trained))
     summary = summarize(baseline, backends)
     summary["load_average"] = {"before": load_before, "after": os.getloadavg()}
     path = write_result("pipeline", summary)
@@ -237,9 +257,14 @@ def table(summary: dict[str, Any]) -> Table:
             f"[{ok_p99}]{lat['p99_ms']:.1f}[/]",
             f"{lat['samples']}",
         )
+        model = r["latency_with_model"]
+        out.add_row(f"  ... with a model ({model['model_version']})", "", "", "",
+                    f"{model['p50_ms']:.1f}", f"{model['p99_ms']:.1f}",
+                    f"{model['samples']}")  # fmt: skip
     counts = ", ".join(f"{d['candidates']}/{d['confirmed']}" for d in base["days"])
     out.caption = (
         f"budgets: day <= {BUDGET_DAY_S:.0f} s, p99 <= {BUDGET_P99_MS:.0f} ms at "
-        f"{RATE_PER_S:.0f} bars/s; candidates/confirmed per day {counts}; ML neutral"
+        f"{RATE_PER_S:.0f} bars/s; candidates/confirmed per day {counts}; ML neutral, except "
+        "the rows with a model"
     )
     return out

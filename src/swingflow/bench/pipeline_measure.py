@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -175,6 +176,7 @@ async def latency(platform: Platform, bars: Sequence[Bar], rate: float) -> dict[
     sent: dict[Key, float] = {}
     seen: dict[Key, float] = {}
     found: dict[Key, float] = {}  # when the candidate went out: where the time goes
+    versions: Counter[str] = Counter()  # confirmed signals by the model that scored them
     signals = 0
 
     async def on_candidate(msg: Any) -> None:
@@ -188,6 +190,7 @@ async def latency(platform: Platform, bars: Sequence[Bar], rate: float) -> dict[
         data = json.loads(msg.data)
         key = _key(str(data["symbol"]), datetime.fromisoformat(str(data["ts"])))
         signals += 1
+        versions[str(data.get("model_version") or "neutral")] += 1
         seen.setdefault(key, now)
 
     histograms = _histograms(platform)
@@ -222,6 +225,7 @@ async def latency(platform: Platform, bars: Sequence[Bar], rate: float) -> dict[
         "drained_after_last_publish_s": round(behind, 3),
         "samples": int(samples.size),
         "confirmed_signals": signals,
+        "confirmed_by_model_version": dict(versions),
         "p50_ms": round(float(np.percentile(samples, 50)), 2),
         "p90_ms": round(float(np.percentile(samples, 90)), 2),
         "p99_ms": round(float(np.percentile(samples, 99)), 2),

@@ -233,6 +233,15 @@ class Platform:
                 raise PlatformError(f"not drained after {within} s: {states}\n{self.logs()}")
             await asyncio.sleep(every)
 
+    async def wait_metric(self, service: str, name: str, value: float, within: float) -> None:
+        """Poll `service`'s metrics until `name` (unlabelled) reads `value`."""
+        deadline = asyncio.get_running_loop().time() + within
+        while (seen := await asyncio.to_thread(self.metrics, service)).get(name) != value:
+            if asyncio.get_running_loop().time() > deadline:
+                raise PlatformError(f"{service}: {name} is {seen.get(name)}, not {value}, "
+                                    f"after {within} s\n{self.logs()}")  # fmt: skip
+            await asyncio.sleep(0.05)
+
     async def last_seq(self, stream: str) -> int:
         info = await self.js.stream_info(stream)
         return int(info.state.last_seq)
