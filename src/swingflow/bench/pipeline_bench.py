@@ -15,10 +15,11 @@ no feed: this benchmark is the market). On a synthetic universe of 1,000 symbols
 4. latency: the next 6 sessions at 200 bars/s (`pipeline_measure.latency`), also split
    where each confirmed signal's candidate went out (bar -> candidate, the scanner's
    part; candidate -> confirmed, the signals service's), the ML stage neutral;
-5. latency with a model: a model trained on the history (`pipeline_model`) is recorded
-   and announced as `swingflow train` does, and the next 6 sessions are measured the
-   same way with the ML stage scoring every candidate (each confirmed signal's
-   `model_version` is counted, to show the model answered).
+5. latency with a model, on a second platform of the same backend: history and warm-up
+   as above, then a model trained on the history (`pipeline_model`) is recorded and
+   announced as `swingflow train` does, and the same 6 sessions as in 4 are measured
+   with the ML stage scoring every candidate (each confirmed signal's `model_version` is
+   counted, to show the model answered).
 
 `BENCH_PIPELINE_BACKENDS=sqlite` (or `postgresql`) measures one backend only.
 
@@ -54,9 +55,9 @@ from swingflow_common.messages import Bar
 from swingflow_common.ml.train import TrainingResult
 
 SYMBOLS = 1_000
-HISTORY_DAYS, WARMUP_DAYS, TIMED_DAYS, LATENCY_DAYS, MODEL_DAYS = 255, 2, 3, 6, 6
-N_DAYS = HISTORY_DAYS + WARMUP_DAYS + TIMED_DAYS + LATENCY_DAYS + MODEL_DAYS
-SEED = 3  # a busy market: SEED_NOTE
+HISTORY_DAYS, WARMUP_DAYS, TIMED_DAYS, LATENCY_DAYS = 255, 2, 3, 6
+N_DAYS = HISTORY_DAYS + WARMUP_DAYS + TIMED_DAYS + LATENCY_DAYS
+SEED = 3  # a busy market: 137-167 of the 1,000 symbols have a candidate on each timed day
 DATASET = f"synthetic:{SYMBOLS}x{N_DAYS}:{SEED}"
 RATE_PER_S = 200.0
 BUDGET_DAY_S = 2.0
@@ -122,8 +123,8 @@ async def postgres_missing() -> str | None:
 
 
 def phases(days: list[list[Bar]]) -> tuple[list[list[Bar]], ...]:
-    """The sessions split into history, warm-up, timed days and the two latency phases."""
-    cuts = np.cumsum([HISTORY_DAYS, WARMUP_DAYS, TIMED_DAYS, LATENCY_DAYS, MODEL_DAYS])
+    """The sessions split into history, warm-up, timed days and the latency phase."""
+    cuts = np.cumsum([HISTORY_DAYS, WARMUP_DAYS, TIMED_DAYS, LATENCY_DAYS])
     return tuple(days[a:b] for a, b in zip([0, *cuts[:-1]], cuts, strict=True))
 
 
@@ -135,8 +136,7 @@ async def measure(
     tuning: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Every phase on one backend (see the module docstring); `tuning`: extra settings."""
-    history, warmup, timed, paced, modelled = phases(days)
-    config = load_config(config_path)
+    history, warmup, timed, paced = phases(days)
     env = {"SWINGFLOW_CONFIG": str(config_path), **(tuning or {})}
     stored = [b for day in history for b in day]
     with tempfile.TemporaryDirectory(prefix=f"bench-pipeline-{backend}-") as tmp:
@@ -147,12 +147,9 @@ async def measure(
                 await time_day(platform, day)
             day_results = [await time_day(platform, day) for day in timed]
             latency_result = await latency(platform, [b for d in paced for b in d], RATE_PER_S)
-            version = await promote(trained, config, platform.database_url, platform.nc)
-            await platform.wait_metric("ml", "swingflow_ml_model_loaded", 1.0, within=60)
-            with_model = await latency(platform, [b for d in modelled for b in d], RATE_PER_S)
-            with_model["model_version"] = version
         children = platform.supervisor.children
         codes = {c.spec.name: c.process.poll() for c in children if c.process is not None}
+    with_model = await latency_with_model(backend, days, config_path, trained, env)
     return {
         "database": backend,
         "settings": tuning or {},
@@ -165,6 +162,24 @@ async def measure(
         "latency_with_model": with_model,
         "exit_codes": codes,
     }
+
+
+async def latency_with_model(
+    backend: str, days: list[list[Bar]], config_path: Path, trained: TrainingResult,
+    env: dict[str, str],
+) -> dict[str, Any]:  # fmt: skip
+    """Phase 5: the latency phase's sessions again, on a new platform, with a model."""
+    history, warmup, _, paced = phases(days)
+    stored = [b for day in history for b in day]
+    with tempfile.TemporaryDirectory(prefix=f"bench-pipeline-{backend}-model-") as tmp:
+        async with Platform.start(Path(tmp), backend, stored, env) as platform:
+            for day in warmup:
+                await time_day(platform, day)
+            config = load_config(config_path)
+            version = await promote(trained, config, platform.database_url, platform.nc)
+            await platform.wait_metric("ml", "swingflow_ml_model_loaded", 1.0, within=60)
+            result = await latency(platform, [b for d in paced for b in d], RATE_PER_S)
+    return {**result, "model_version": version}
 
 
 def run(console: Console) -> None:
