@@ -54,12 +54,18 @@ async def client(nats_url: str) -> AsyncIterator[Client]:
     await connection.drain()
 
 
+@pytest.fixture
+async def responder(client: Client) -> Responder:
+    """The stand-in ml service, answering `ml.predict` on `client`."""
+    found = Responder()
+    await client.subscribe(subjects.ML_PREDICT, queue="ml", cb=found.respond)
+    return found
+
+
 async def test_without_a_model_a_batch_asks_with_an_empty_request_only(
-    client: Client, config_path: Path
+    client: Client, responder: Responder, config_path: Path
 ) -> None:
     config = load_config(config_path)
-    responder = Responder()
-    await client.subscribe(subjects.ML_PREDICT, queue="ml", cb=responder.respond)
     ml = MlClient(lambda: client, timeout=5.0, recheck=0.0)  # asks again every batch
     batch = [candidate("AAPL"), candidate("MSFT")]
 
@@ -83,11 +89,9 @@ async def test_without_a_model_a_batch_asks_with_an_empty_request_only(
 
 
 async def test_a_no_model_answer_is_trusted_for_recheck_seconds_or_until_a_model_is_promoted(
-    client: Client, config_path: Path
+    client: Client, responder: Responder, config_path: Path
 ) -> None:
     config = load_config(config_path)
-    responder = Responder()
-    await client.subscribe(subjects.ML_PREDICT, queue="ml", cb=responder.respond)
     now = [100.0]
     ml = MlClient(lambda: client, timeout=5.0, recheck=1.0, clock=lambda: now[0])
     batch = [candidate("AAPL")]

@@ -132,18 +132,16 @@ async def test_positions_are_written_only_when_they_changed(db_sessions: Session
     other = signal(symbol="MSFT")
     allocated, _ = allocate(other, entered, risk())
     assert allocated.positions == entered.positions
-    async with db_sessions.begin() as session:
-        await lock_book(session, entered)
-        await save_book(session, allocated, replaces=entered)
-    async with db_sessions() as session:
-        untouched = await session.get(PositionRow, "AAPL")
-        assert untouched is not None
-        assert untouched.last_price == 0.0
+    assert await rewrite(db_sessions, entered, allocated) == 0.0  # untouched
     marked = on_bar(allocated, bar(2, 102, 104, 101, 103), risk()).book
-    async with db_sessions.begin() as session:
-        await lock_book(session, allocated)
-        await save_book(session, marked, replaces=allocated)
-    async with db_sessions() as session:
-        rewritten = await session.get(PositionRow, "AAPL")
-    assert rewritten is not None
-    assert rewritten.last_price == 103
+    assert await rewrite(db_sessions, allocated, marked) == 103  # rewritten
+
+
+async def rewrite(sessions: Sessions, stored: Book, book: Book) -> float | None:
+    """Save `book` over `stored` (`replaces=stored`); AAPL's stored last price then."""
+    async with sessions.begin() as session:
+        await lock_book(session, stored)
+        await save_book(session, book, replaces=stored)
+    async with sessions() as session:
+        row = await session.get(PositionRow, "AAPL")
+    return None if row is None else row.last_price
