@@ -37,6 +37,8 @@ import os
 import statistics
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -128,6 +130,25 @@ def phases(days: list[list[Bar]]) -> tuple[list[list[Bar]], ...]:
     return tuple(days[a:b] for a, b in zip([0, *cuts[:-1]], cuts, strict=True))
 
 
+@asynccontextmanager
+async def warmed(
+    backend: str, days: list[list[Bar]], env: dict[str, str], label: str = ""
+) -> AsyncIterator[Platform]:
+    """A platform on `backend` with the history stored and the warm-up sessions digested."""
+    history, warmup = phases(days)[:2]
+    stored = [b for day in history for b in day]
+    with tempfile.TemporaryDirectory(prefix=f"bench-pipeline-{backend}{label}-") as tmp:
+        async with Platform.start(Path(tmp), backend, stored, env) as platform:
+            for day in warmup:
+                await time_day(platform, day)
+            yield platform
+
+
+def paced_bars(days: list[list[Bar]]) -> list[Bar]:
+    """The latency phase's bars, in order."""
+    return [b for day in phases(days)[3] for b in day]
+
+
 async def measure(
     backend: str,
     days: list[list[Bar]],
@@ -136,25 +157,21 @@ async def measure(
     tuning: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Every phase on one backend (see the module docstring); `tuning`: extra settings."""
-    history, warmup, timed, paced = phases(days)
+    history, warmup, timed, _ = phases(days)
     env = {"SWINGFLOW_CONFIG": str(config_path), **(tuning or {})}
-    stored = [b for day in history for b in day]
-    with tempfile.TemporaryDirectory(prefix=f"bench-pipeline-{backend}-") as tmp:
-        t0 = time.perf_counter()
-        async with Platform.start(Path(tmp), backend, stored, env) as platform:
-            started_s = time.perf_counter() - t0
-            for day in warmup:
-                await time_day(platform, day)
-            day_results = [await time_day(platform, day) for day in timed]
-            latency_result = await latency(platform, [b for d in paced for b in d], RATE_PER_S)
-        children = platform.supervisor.children
-        codes = {c.spec.name: c.process.poll() for c in children if c.process is not None}
+    t0 = time.perf_counter()
+    async with warmed(backend, days, env) as platform:
+        ready_s = time.perf_counter() - t0  # started, and the warm-up sessions digested
+        day_results = [await time_day(platform, day) for day in timed]
+        latency_result = await latency(platform, paced_bars(days), RATE_PER_S)
+    children = platform.supervisor.children
+    codes = {c.spec.name: c.process.poll() for c in children if c.process is not None}
     with_model = await latency_with_model(backend, days, config_path, trained, env)
     return {
         "database": backend,
         "settings": tuning or {},
-        "startup_s": round(started_s, 1),
-        "history_bars_in_db": len(stored),
+        "startup_and_warmup_s": round(ready_s, 1),
+        "history_bars_in_db": sum(len(d) for d in history),
         "warmup_bars_published": sum(len(d) for d in warmup),
         "day_median_s": statistics.median(d["seconds"] for d in day_results),
         "days": day_results,
@@ -169,16 +186,11 @@ async def latency_with_model(
     env: dict[str, str],
 ) -> dict[str, Any]:  # fmt: skip
     """Phase 5: the latency phase's sessions again, on a new platform, with a model."""
-    history, warmup, _, paced = phases(days)
-    stored = [b for day in history for b in day]
-    with tempfile.TemporaryDirectory(prefix=f"bench-pipeline-{backend}-model-") as tmp:
-        async with Platform.start(Path(tmp), backend, stored, env) as platform:
-            for day in warmup:
-                await time_day(platform, day)
-            config = load_config(config_path)
-            version = await promote(trained, config, platform.database_url, platform.nc)
-            await platform.wait_metric("ml", "swingflow_ml_model_loaded", 1.0, within=60)
-            result = await latency(platform, [b for d in paced for b in d], RATE_PER_S)
+    async with warmed(backend, days, env, "-model") as platform:
+        config = load_config(config_path)
+        version = await promote(trained, config, platform.database_url, platform.nc)
+        await platform.wait_metric("ml", "swingflow_ml_model_loaded", 1.0, within=60)
+        result = await latency(platform, paced_bars(days), RATE_PER_S)
     return {**result, "model_version": version}
 
 

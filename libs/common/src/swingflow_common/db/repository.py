@@ -45,6 +45,12 @@ def _dialect(executor: Executor) -> str:
 
 
 @functools.cache
+def _primary_key(model: type[Base]) -> tuple[str, ...]:
+    table: sa.Table = model.__table__  # type: ignore[assignment]
+    return tuple(column.name for column in table.primary_key.columns)
+
+
+@functools.cache
 def _upsert_statement(model: type[Base], dialect: str, update: tuple[str, ...]) -> sa.Insert:
     """The upsert of `model` for `dialect`, built once: a statement is immutable, and
     building `excluded` (a proxy of every column) cost more than running a small batch.
@@ -57,7 +63,7 @@ def _upsert_statement(model: type[Base], dialect: str, update: tuple[str, ...]) 
     table: sa.Table = model.__table__  # type: ignore[assignment]
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(table)
-    keys = [column.name for column in table.primary_key.columns]
+    keys = _primary_key(model)
     if update:
         stmt = stmt.on_conflict_do_update(
             index_elements=keys, set_={name: stmt.excluded[name] for name in update}
@@ -91,12 +97,6 @@ async def _upsert(
             unique[key] = dict(row)
     await session.execute(stmt, list(unique.values()))
     return len(rows)
-
-
-@functools.cache
-def _primary_key(model: type[Base]) -> tuple[str, ...]:
-    table: sa.Table = model.__table__  # type: ignore[assignment]
-    return tuple(column.name for column in table.primary_key.columns)
 
 
 # -- market data -------------------------------------------------------------------------
